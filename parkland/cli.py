@@ -1,0 +1,167 @@
+"""The `parkland` command: a thin shell over ``pipeline.assess``.
+
+Exit 0 on success (also when rows were dropped: they are in reconciliation.csv); exit 2 with a short
+message naming file, row and column when an input cannot be used at all; never a traceback for bad
+input (``--verbose`` shows one for unexpected errors).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import click
+
+from .errors import InputError, ParklandError
+
+# messages of the command itself: key → (中文, English)
+MSG = {
+    "done": ("完成：结果已写入 {out}", "done: results written to {out}"),
+    "counts": ("宗地 {parcels} 宗（{mu:,.1f} 亩），企业 {firms} 家，其中 {graded} 家参评；核对清单 {recon} 条",
+               "{parcels} parcels ({mu:,.1f} mu), {firms} firms, {graded} graded; {recon} reconciliation rows"),
+    "internal": ("内部错误：{err}（加 --verbose 查看详情，并请报告此问题）",
+                 "internal error: {err} (run with --verbose for details, and please report it)"),
+    "demo_from": ("使用内置示例数据：{dir}", "using the embedded demo data: {dir}"),
+}
+
+
+def _m(key: str, lang: str, **kw: Any) -> str:
+    zh, en = MSG[key]
+    return (en if lang == "en" else zh).format(**kw)
+
+
+class _Bar:
+    """A stage progress bar on stderr (tqdm), silent when stderr is not a terminal unless verbose."""
+
+    def __init__(self, lang: str, verbose: bool, total: int) -> None:
+        from tqdm import tqdm
+
+        from .pipeline import STAGES
+
+        self.stages = STAGES
+        self.lang = lang
+        self.verbose = verbose
+        self.t0 = time.perf_counter()
+        self.started = False
+        self.bar = tqdm(total=total, file=sys.stderr, disable=not (sys.stderr.isatty() or verbose),
+                        bar_format="{desc:<16}|{bar:30}| {n_fmt}/{total_fmt} [{elapsed}]", leave=False)
+
+    def __call__(self, stage: str) -> None:
+        zh, en = self.stages.get(stage, (stage, stage))
+        if self.started:
+            self.bar.update(1)
+        self.started = True
+        self.bar.set_description_str(en if self.lang == "en" else zh)
+        if self.verbose:
+            self.bar.write(f"[{time.perf_counter() - self.t0:7.2f}s] {en if self.lang == 'en' else zh}", file=sys.stderr)
+
+    def close(self) -> None:
+        self.bar.update(self.bar.total - self.bar.n)
+        self.bar.close()
+
+
+def _run(fn, lang: str, verbose: bool) -> None:
+    """Run ``fn`` turning parkland errors into a short message and exit 2."""
+    try:
+        fn()
+    except InputError as e:
+        click.echo(e.message(lang), err=True)
+        sys.exit(2)
+    except ParklandError as e:
+        click.echo(str(e), err=True)
+        sys.exit(2)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as e:  # an unexpected failure is a bug: short message unless --verbose
+        if verbose:
+            raise
+        click.echo(_m("internal", lang, err=f"{type(e).__name__}: {e}"), err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="parkland")
+def main() -> None:
+    """parkland：亩均论英雄 — 宗地亩均效益评价、闲置低效用地认定、清理计划与离线地图。"""
+
+
+def _assess_options(f):
+    opts = [
+        click.option("--parcels", "parcels", required=True, help="宗地图层 (GPKG/SHP/GDB/GeoJSON/FGB/KML/GeoParquet)"),
+        click.option("--parcels-layer", default=None, help="图层名 (多图层文件)"),
+        click.option("--parcel-id", default=None, help="宗地代码列名"),
+        click.option("--firms", "firms", required=True, help="企业表 (CSV/XLSX)"),
+        click.option("--firms-sheet", default=None, help="工作表名"),
+        click.option("--links", default=None, help="企业-宗地对应表"),
+        click.option("--parks", default=None, help="园区边界图层"),
+        click.option("--parks-layer", default=None),
+        click.option("--year", type=int, default=None, help="数据年份 (默认: 表中年份, 否则上一年)"),
+        click.option("--as-of", default=None, help="评价日期 (默认: 数据年份 12 月 31 日)"),
+        click.option("--area-basis", type=click.Choice(["polygon", "certificate"]), default="polygon"),
+        click.option("--firm-coords", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84"),
+        click.option("--crs", default=None, help="无坐标系图层的 EPSG, 如 4523"),
+        click.option("--io-engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio"),
+        click.option("--lang", type=click.Choice(["zh", "en"]), default="zh"),
+        click.option("--verbose", "-v", is_flag=True, default=False),
+        click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="输出目录"),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _do_assess(kw: dict[str, Any]) -> None:
+    from .pipeline import STAGES, assess
+
+    lang, verbose, out = kw.pop("lang"), kw.pop("verbose"), kw.pop("out")
+    bar = _Bar(lang, verbose, total=len(STAGES))
+    try:
+        crs = kw.pop("crs")
+        a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, **kw)
+        bar("write")
+        a.write(out, lang=lang)
+    finally:
+        bar.close()
+    s = a.summary()
+    graded = s["counts"]["firms_by_status"].get("graded", 0)
+    click.echo(_m("counts", lang, parcels=s["counts"]["parcels"], mu=s["areas"]["parcels_mu"],
+                  firms=s["counts"]["firms_in"], graded=graded, recon=s["counts"]["reconciliation_rows"]))
+    click.echo(_m("done", lang, out=os.path.abspath(out)))
+
+
+@main.command("assess")
+@_assess_options
+def assess_cmd(**kw: Any) -> None:
+    """评价：读取宗地与企业数据，计算亩均指标并写出结果目录。"""
+    lang, verbose = kw["lang"], kw["verbose"]
+    _run(lambda: _do_assess(kw), lang, verbose)
+
+
+@main.command("demo")
+@click.option("--out", "out", default="out/demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--verbose", "-v", is_flag=True, default=False)
+def demo_cmd(out: str, lang: str, verbose: bool) -> None:
+    """用内置示例城市运行完整评价（全部输入均已给出）。"""
+
+    def run() -> None:
+        from .demo_data import demo_data_dir
+
+        d = demo_data_dir()
+        click.echo(_m("demo_from", lang, dir=d), err=True)
+        _do_assess({
+            "parcels": str(d / "city.gpkg"), "parcels_layer": "zongdi", "parcel_id": None,
+            "firms": str(d / "firms_2025.xlsx"), "firms_sheet": None, "links": str(d / "links.csv"),
+            "parks": str(d / "city.gpkg"), "parks_layer": "parks", "year": 2025, "as_of": None,
+            "area_basis": "polygon", "firm_coords": "wgs84", "crs": None, "io_engine": "pyogrio",
+            "lang": lang, "verbose": verbose, "out": out,
+        })
+
+    _run(run, lang, verbose)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

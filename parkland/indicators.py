@@ -1,0 +1,108 @@
+"""Indicators of DOMAIN.md, per firm, per parcel and per park.
+
+Every indicator is a ratio ``numerator / denominator`` of canonical figures (``schema.INDICATORS``):
+
+* tax_per_mu = tax_wan / land_mu (万元/亩); revenue_per_mu, output_per_mu, value_added_per_mu alike;
+* revenue_per_employee = revenue_wan / employees; labour_productivity = value_added_wan / employees;
+* va_per_energy = value_added_wan / energy_tce; revenue_per_energy = revenue_wan / energy_tce;
+* va_per_emission = value_added_wan / emissions_t; tax_per_electricity = tax_wan / electricity_10k_kwh;
+* rd_intensity = rd_wan / revenue_wan.
+
+A missing numerator or denominator gives a missing indicator (never 0); a zero or negative denominator
+gives missing (never ±inf). A negative numerator (a tax refund) is kept: the indicator is negative.
+
+Per parcel: X_p = Σ_f X_f × weight_{f,p} over the firms on p (weights from ``link``; all-missing → missing),
+and the per-mu figures divide by the parcel's area A_p. Per park (or county): Σ X / Σ land over the
+firms with land in it (firms' land_mu; firms without the figure are left out of both sums for that
+indicator, so a missing figure is never read as zero).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .schema import INDICATORS, SUMMABLE
+
+
+def ratio(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
+    """num / den with missing for a missing input or a denominator ≤ 0 (never inf)."""
+    n = np.asarray(pd.to_numeric(pd.Series(np.asarray(num, dtype=object)), errors="coerce"), dtype=float)
+    d = np.asarray(pd.to_numeric(pd.Series(np.asarray(den, dtype=object)), errors="coerce"), dtype=float)
+    ok = np.isfinite(n) & np.isfinite(d) & (d > 0)
+    out = np.full(n.shape, np.nan)
+    np.divide(n, d, out=out, where=ok)
+    return out
+
+
+def firm_indicators(firms: pd.DataFrame) -> pd.DataFrame:
+    """Add every indicator of ``schema.INDICATORS`` to a firm frame (needs ``land_mu``)."""
+    out = firms.copy()
+    for key, (num, den) in INDICATORS.items():
+        if num in out.columns and den in out.columns:
+            out[key] = ratio(out[num], out[den])
+        else:
+            out[key] = np.nan
+    return out
+
+
+def parcel_figures(parcels: pd.DataFrame, firms: pd.DataFrame, pairs: pd.DataFrame,
+                   *, area_column: str = "land_area_mu") -> pd.DataFrame:
+    """Per parcel: summed firm figures (X_p = Σ X_f × weight_{f,p}) and per-mu indicators X_p / A_p.
+
+    Returns a frame indexed like ``parcels`` with one column per figure of ``SUMMABLE`` and the land
+    indicators (tax_per_mu, revenue_per_mu, output_per_mu, value_added_per_mu) plus the non-land
+    ratios computed on the parcel's sums.
+    """
+    if area_column not in parcels.columns:
+        area_column = "area_mu"
+    src = parcels["source_row"].to_numpy()
+    pos_of_src = pd.Series(np.arange(len(parcels)), index=src)
+    figs = [c for c in SUMMABLE if c in firms.columns]
+    f_by_row = firms.set_index("source_row")[figs] if figs else pd.DataFrame(index=firms["source_row"])
+    res = pd.DataFrame(index=parcels.index)
+    if len(pairs) and figs:
+        w = pairs["weight"].to_numpy(float)
+        vals = f_by_row.reindex(pairs["firm_row"].to_numpy()).to_numpy(float) * w[:, None]
+        ppos = pos_of_src.reindex(pairs["parcel_row"].to_numpy()).to_numpy()
+        g = pd.DataFrame(vals, columns=figs).groupby(ppos).sum(min_count=1)
+        for c in figs:
+            col = np.full(len(parcels), np.nan)
+            col[g.index.to_numpy(int)] = g[c].to_numpy()
+            res[c] = col
+    else:
+        for c in figs:
+            res[c] = np.nan
+    for c in SUMMABLE:
+        if c not in res:
+            res[c] = np.nan
+    area = parcels[area_column].to_numpy(float)
+    for key, (num, den) in INDICATORS.items():
+        d = area if den == "land_mu" else res[den]
+        res[key] = ratio(res[num], d)
+    return res
+
+
+def group_indicators(firms: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Σ/Σ indicators per group (park, county…) over the firms with land (land_mu > 0).
+
+    For each land indicator, ``Σ X / Σ land`` over the firms that report X; the other ratios likewise
+    over the firms that report both parts. Columns: firms (with land), land_mu, the sums of SUMMABLE
+    (over firms reporting them) and every indicator.
+    """
+    f = firms[pd.to_numeric(firms["land_mu"], errors="coerce") > 0].copy()
+    keys = [by] if isinstance(by, str) else list(by)
+    f = f.dropna(subset=keys)
+    g = f.groupby(keys, sort=True)
+    out = pd.DataFrame({"firms": g.size(), "land_mu": g["land_mu"].sum()})
+    for c in SUMMABLE:
+        out[c] = g[c].sum(min_count=1) if c in f else np.nan
+    for key, (num, den) in INDICATORS.items():
+        if num not in f or den not in f:
+            out[key] = np.nan
+            continue
+        both = f[num].notna() & f[den].notna()
+        gn = f[num].where(both).groupby([f[k] for k in keys]).sum(min_count=1)
+        gd = f[den].where(both).groupby([f[k] for k in keys]).sum(min_count=1)
+        out[key] = ratio(gn.reindex(out.index), gd.reindex(out.index))
+    return out

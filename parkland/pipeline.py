@@ -1,0 +1,264 @@
+"""``assess()``: the one-way flow io → geo → link → indicators → scoring → land → plan → report.
+
+Every stage is a pure function on frames (see the modules); this module only composes them, keeps the
+reconciliation records together and returns an :class:`Assessment` that can write the output folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import __version__, recon
+from .errors import InputError
+from .geo.parcels import prepare_parcels
+from .geo.parks import assign_parks
+from .indicators import firm_indicators, group_indicators, parcel_figures
+from .io.firms import read_firms
+from .io.layers import read_layer
+from .io.links import read_links
+from .io.parcels import read_parcels
+from .link import link_firms
+from .schema import INDICATORS, SUMMABLE
+
+Progress = Callable[[str], None]
+
+#: stage names shown by the progress bar (Chinese, English)
+STAGES = {
+    "read": ("读取输入", "reading inputs"),
+    "geo": ("计算宗地面积", "measuring parcels"),
+    "link": ("关联企业与宗地", "linking firms to parcels"),
+    "indicators": ("计算亩均指标", "computing indicators"),
+    "write": ("写出结果", "writing outputs"),
+}
+
+
+@dataclass
+class Assessment:
+    """Everything one run produced. ``write(out_dir)`` writes the output folder of DESIGN.md."""
+
+    parcels: gpd.GeoDataFrame
+    firms: pd.DataFrame
+    pairs: pd.DataFrame
+    recon: pd.DataFrame
+    parks: pd.DataFrame
+    counties: pd.DataFrame
+    park_boundaries: gpd.GeoDataFrame | None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The content of summary.json (see ``report.summary``)."""
+        from .report.summary import value_counts
+
+        p, f, r = self.parcels, self.firms, self.recon
+        land = pd.to_numeric(f["land_mu"], errors="coerce")
+        out: dict[str, Any] = {
+            "version": __version__,
+            "run": {k: self.meta.get(k) for k in ("year", "as_of", "area_basis", "firm_coords", "io_engine",
+                                                   "lang")},
+            "inputs": self.meta.get("inputs", {}),
+            "counts": {
+                "parcels_in": int(self.meta.get("parcels_in", len(p))),
+                "parcels": int(len(p)),
+                "parcels_dropped": int(((r["source"] == "parcels") & (r["action"] == "dropped")).sum()),
+                "parcels_repaired": int(((r["source"] == "parcels") & (r["action"] == "repaired")).sum()),
+                "parcels_with_firms": int((p["firm_count"] > 0).sum()),
+                "firms_in": int(len(f)),
+                "firms_by_status": value_counts(f["status"]),
+                "firms_by_land_source": value_counts(f["land_source"]),
+                "firms_tenants": int(f["is_tenant"].sum()),
+                "links_in": int(self.meta.get("links_in", 0)),
+                "reconciliation_rows": int(len(r)),
+                "reconciliation_by_action": value_counts(r["action"]),
+                "reconciliation_by_problem": value_counts(r["problem_code"]),
+            },
+            "areas": {
+                "parcels_mu": float(p["area_mu"].sum()),
+                "parcels_m2": float(p["area_m2"].sum()),
+                "parcels_with_firms_mu": float(p.loc[p["firm_count"] > 0, "area_mu"].sum()),
+                "firms_land_mu": float(land[land > 0].sum()),
+                "firms_land_by_source_mu": {k: float(land[(f["land_source"] == k) & (land > 0)].sum())
+                                            for k in ("polygon", "certificate", "reported")},
+                "unassigned_mu": float((p["unassigned_share"] * p["land_area_mu"]).sum()),
+            },
+            "totals": {c: _sum(f.loc[land > 0, c]) for c in SUMMABLE if c in f},
+            "per_mu": {k: _ratio(f.loc[land > 0], num) for k, (num, den) in INDICATORS.items()
+                       if den == "land_mu"},
+            "parks": self.parks.reset_index().to_dict(orient="records"),
+            "counties": self.counties.reset_index().to_dict(orient="records"),
+        }
+        return out
+
+    def write(self, out_dir: str | os.PathLike, *, lang: str | None = None) -> Path:
+        """Write parcels.gpkg, firms.csv, reconciliation.csv and summary.json into ``out_dir``."""
+        from .report.output import write_outputs
+
+        return write_outputs(self, Path(out_dir), lang=lang or self.meta.get("lang", "zh"))
+
+
+def _sum(s: pd.Series) -> float | None:
+    v = pd.to_numeric(s, errors="coerce")
+    return float(v.sum()) if v.notna().any() else None
+
+
+def _ratio(f: pd.DataFrame, num: str) -> float | None:
+    if num not in f:
+        return None
+    ok = f[num].notna()
+    d = f.loc[ok, "land_mu"].sum()
+    return float(f.loc[ok, num].sum() / d) if d > 0 else None
+
+
+def _year_of(firms: pd.DataFrame, year: int | None) -> int:
+    """--year, else the table's most common 年份, else last calendar year."""
+    if year:
+        return int(year)
+    if "year" in firms and firms["year"].notna().any():
+        return int(pd.to_numeric(firms["year"], errors="coerce").dropna().mode().iloc[0])
+    return dt.date.today().year - 1
+
+
+def _as_of(year: int, as_of: str | dt.date | None) -> pd.Timestamp:
+    if as_of is None:
+        return pd.Timestamp(year=year, month=12, day=31)
+    try:
+        return pd.Timestamp(as_of)
+    except (ValueError, TypeError) as e:
+        raise InputError(f"评价日期 {as_of!r} 无法识别，请写成 2025-12-31",
+                         f"evaluation date {as_of!r} not understood; write it as 2025-12-31") from e
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def assess(
+    parcels: str | os.PathLike | gpd.GeoDataFrame,
+    firms: str | os.PathLike | pd.DataFrame,
+    *,
+    parcels_layer: str | None = None,
+    parcel_id: str | None = None,
+    firms_sheet: str | None = None,
+    links: str | os.PathLike | pd.DataFrame | None = None,
+    parks: str | os.PathLike | gpd.GeoDataFrame | None = None,
+    parks_layer: str | None = None,
+    year: int | None = None,
+    as_of: str | dt.date | None = None,
+    area_basis: str = "polygon",
+    firm_coords: str = "wgs84",
+    crs: str | int | None = None,
+    io_engine: str = "pyogrio",
+    lang: str = "zh",
+    progress: Progress | None = None,
+) -> Assessment:
+    """Assess parcels and firms: read, measure, link, compute indicators.
+
+    ``parcels``/``firms``/``links``/``parks`` are paths (read by ``parkland.io``) or frames already in
+    the canonical form of the io readers. Returns an :class:`Assessment`; call ``.write(out_dir)``.
+    """
+    if area_basis not in ("polygon", "certificate"):
+        raise InputError(f"--area-basis 只能是 polygon 或 certificate，而不是 {area_basis}",
+                         f"--area-basis must be polygon or certificate, not {area_basis}")
+    step = progress or _noop
+    inputs: dict[str, Any] = {}
+    recs: list[pd.DataFrame] = []
+
+    step("read")
+    if isinstance(parcels, gpd.GeoDataFrame):
+        p_raw, p_path = parcels.copy(), None
+        if "source_row" not in p_raw:
+            p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
+    else:
+        loaded = read_parcels(parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
+        p_raw, p_path = loaded.frame, parcels
+        recs.append(loaded.recon)
+        inputs["parcels"] = _input_meta(loaded.meta)
+    if isinstance(firms, pd.DataFrame):
+        f_raw = firms.copy()
+    else:
+        loaded = read_firms(firms, sheet=firms_sheet)
+        f_raw = loaded.frame
+        recs.append(loaded.recon)
+        inputs["firms"] = _input_meta(loaded.meta)
+    l_raw = None
+    if links is not None:
+        if isinstance(links, pd.DataFrame):
+            l_raw = links.copy()
+        else:
+            loaded = read_links(links)
+            l_raw = loaded.frame
+            recs.append(loaded.recon)
+            inputs["links"] = _input_meta(loaded.meta)
+    parks_gdf = None
+    if parks is not None:
+        if isinstance(parks, gpd.GeoDataFrame):
+            parks_gdf = parks
+        else:
+            loaded = read_layer(parks, layer=parks_layer, engine=io_engine, source="parks")
+            parks_gdf = loaded.frame
+            recs.append(loaded.recon)
+            inputs["parks"] = _input_meta(loaded.meta)
+
+    step("geo")
+    geo = prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
+    recs.append(geo.recon)
+    pcl = geo.frame.reset_index(drop=True)
+    if len(pcl) == 0:
+        raise InputError("宗地图层中没有可用的宗地（全部为空或无效几何）",
+                         "the parcel layer has no usable parcel (all geometries empty or invalid)",
+                         file=p_path, hint_zh="请检查图层与 --parcels-layer", hint_en="check the layer and --parcels-layer")
+    boundary_park = None
+    if parks_gdf is not None and len(parks_gdf):
+        boundary_park = assign_parks(pcl.assign(park=None), parks_gdf)
+
+    step("link")
+    yr = _year_of(f_raw, year)
+    linked = link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
+                        park_boundary=boundary_park)
+    recs.append(linked.recon)
+
+    step("indicators")
+    f = firm_indicators(linked.firms)
+    figs = parcel_figures(pcl, f, linked.pairs, area_column="land_area_mu")
+    pcl = pcl.drop(columns=[c for c in figs.columns if c in pcl.columns])
+    pcl["park_own"] = pcl["park"] if "park" in pcl else None
+    pcl["park"] = linked.parcels["park"].to_numpy()
+    pcl["firm_count"] = linked.parcels["firm_count"].to_numpy()
+    pcl["holder_firm_row"] = linked.parcels["holder_firm_row"].to_numpy()
+    pcl["unassigned_share"] = linked.parcels["unassigned_share"].to_numpy()
+    pcl = pd.concat([pcl, figs.set_index(pcl.index)], axis=1)
+    pcl = gpd.GeoDataFrame(pcl, geometry=geo.frame.geometry.name, crs=geo.frame.crs)
+    park_table = group_indicators(f, "park")
+    county_table = group_indicators(f, "county")
+
+    meta = {
+        "year": yr,
+        "as_of": _as_of(yr, as_of).date().isoformat(),
+        "area_basis": area_basis,
+        "firm_coords": firm_coords,
+        "io_engine": io_engine,
+        "lang": lang,
+        "inputs": inputs,
+        "parcels_in": len(p_raw),
+        "links_in": 0 if l_raw is None else len(l_raw),
+        "crs": pcl.crs.to_string() if pcl.crs is not None else None,
+    }
+    return Assessment(parcels=pcl, firms=f, pairs=linked.pairs, recon=recon.concat(recs), parks=park_table,
+                      counties=county_table, park_boundaries=parks_gdf, meta=meta)
+
+
+def _input_meta(meta: dict) -> dict:
+    """The part of a reader's meta that goes into summary.json: file name, hash, encoding, sheet."""
+    keep = {k: meta.get(k) for k in ("sha256", "encoding", "sheet", "layer", "header_row", "rows")
+            if meta.get(k) is not None}
+    if meta.get("path") is not None:
+        keep["file"] = Path(str(meta["path"])).name
+    return keep

@@ -1,0 +1,128 @@
+"""Writers: one per format. CSV (UTF-8 with BOM), GeoPackage; every file written atomically.
+
+* Text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are neutralised with a
+  leading apostrophe so Excel never runs them as formulas; numeric columns stay numbers.
+* Files are written to a temporary name beside the target and renamed (``os.replace``): a crash never
+  leaves half a file.
+* Output is deterministic: the same frame gives the same bytes (no timestamps in CSV).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_text(s: pd.Series) -> pd.Series:
+    """Prefix text cells starting with = + - @ TAB CR with an apostrophe (formula-injection guard)."""
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        return s
+    txt = s.astype("object")
+    is_str = txt.map(lambda v: isinstance(v, str)).to_numpy(bool)
+    if not is_str.any():
+        return s
+    starts = np.zeros(len(txt), bool)
+    starts[is_str] = pd.Series(txt[is_str]).str.startswith(FORMULA_START).to_numpy(bool)
+    if not starts.any():
+        return s
+    out = txt.copy()
+    out[starts] = "'" + txt[starts].astype(str)
+    return out
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`neutralise_text` on every text column of a frame (geometry untouched)."""
+    out = df.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, gpd.array.GeometryDtype):
+            continue
+        out[c] = neutralise_text(out[c])
+    return out
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``, else delete it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    tmp_path.unlink()  # writers that refuse an existing file (GDAL) get a free name
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """UTF-8 with BOM, ``\\n`` line ends, text neutralised, atomic. Returns the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        neutralise_frame(df).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return path
+
+
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        s = out[c]
+        if pd.api.types.is_bool_dtype(s):
+            out[c] = s.astype("Int8") if s.isna().any() else s.astype(bool)
+        elif isinstance(s.dtype, pd.BooleanDtype):
+            out[c] = s.astype("Int8")
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            # mixed bools (True/False/None) become 1/0/null; everything else text
+            vals = s.dropna()
+            if len(vals) and vals.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+                out[c] = s.map(lambda v: None if v is None or v is pd.NA else int(bool(v))).astype("Int8")
+            else:
+                out[c] = s.astype("object").where(s.notna(), None)
+    return out
+
+
+def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike, layer: str, *, append_to: bool = False) -> Path:
+    """Write one layer of a GeoPackage (pyogrio), text neutralised, geometry in the frame's CRS.
+
+    With ``append_to`` the layer is added to an existing file (written atomically as a whole by the
+    caller: write the first layer with ``append_to=False`` into the temporary path, then the others).
+    """
+    path = Path(path)
+    data = _gpkg_ready(neutralise_frame(gdf))
+    if append_to:
+        data.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode="a")
+        return path
+    with atomic_path(path) as tmp:
+        data.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def write_gpkg_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
+    """Several layers into one GeoPackage, atomically (first layer creates the file)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for i, (name, gdf) in enumerate(layers.items()):
+            data = _gpkg_ready(neutralise_frame(gdf))
+            data.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", mode="w" if i == 0 else "a")
+    return path
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """A UTF-8 text file, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return path
