@@ -67,16 +67,16 @@ class Assessment:
             "inputs": self.meta.get("inputs", {}),
             "counts": {
                 "parcels_in": int(self.meta.get("parcels_in", len(p))),
-                "parcels": int(len(p)),
+                "parcels": len(p),
                 "parcels_dropped": int(((r["source"] == "parcels") & (r["action"] == "dropped")).sum()),
                 "parcels_repaired": int(((r["source"] == "parcels") & (r["action"] == "repaired")).sum()),
                 "parcels_with_firms": int((p["firm_count"] > 0).sum()),
-                "firms_in": int(len(f)),
+                "firms_in": len(f),
                 "firms_by_status": value_counts(f["status"]),
                 "firms_by_land_source": value_counts(f["land_source"]),
                 "firms_tenants": int(f["is_tenant"].sum()),
                 "links_in": int(self.meta.get("links_in", 0)),
-                "reconciliation_rows": int(len(r)),
+                "reconciliation_rows": len(r),
                 "reconciliation_by_action": value_counts(r["action"]),
                 "reconciliation_by_problem": value_counts(r["problem_code"]),
             },
@@ -229,7 +229,7 @@ def assess(
     f = firm_indicators(linked.firms)
     figs = parcel_figures(pcl, f, linked.pairs, area_column="land_area_mu")
     pcl = pcl.drop(columns=[c for c in figs.columns if c in pcl.columns])
-    pcl["park_own"] = pcl["park"] if "park" in pcl else None
+    pcl["park_own"] = pcl.get("park", None)
     pcl["park"] = linked.parcels["park"].to_numpy()
     pcl["firm_count"] = linked.parcels["firm_count"].to_numpy()
     pcl["holder_firm_row"] = linked.parcels["holder_firm_row"].to_numpy()

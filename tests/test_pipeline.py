@@ -53,7 +53,7 @@ def test_reconciliation_lists_problems(result, small_park):
     bad = r[r["problem_code"].str.contains("USCC") & (r["key"] == small_park["bad_f"])]
     assert len(bad) == 1 and bad["action"].iloc[0] == "kept"
     assert ((r["problem_code"] == "PARCEL_NOT_FOUND") & (r["source"] == "firms")).sum() == 1
-    assert ((r["problem_code"] == "DUPLICATE_USCC")).sum() == 1
+    assert (r["problem_code"] == "DUPLICATE_USCC").sum() == 1
 
 
 def test_written_and_read_back(result, tmp_path):
