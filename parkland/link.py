@@ -54,11 +54,31 @@ class Linked:
 
 
 def _text(s: pd.Series) -> pd.Series:
-    """Stripped object strings, None for missing/empty."""
-    s = s.astype("object")
-    s = s.where(s.notna(), None)
-    out = s.map(lambda v: None if v is None else (str(v).strip() or None))
-    return out.astype("object")
+    """Stripped object strings, None for missing/empty (vectorised through the string dtype)."""
+    t = s.astype("string").str.strip()
+    t = t.mask(t == "")
+    return t.astype(object).where(t.notna(), None)
+
+
+def _join_groups(keys: np.ndarray, values: np.ndarray, n: int, sep: str = ";") -> np.ndarray:
+    """For group keys 0..n-1, the distinct values of each group joined by ``sep`` in first-seen order
+    ("" for an empty group). Vectorised: one pass per position within a group, not per group.
+    """
+    out = np.full(n, "", dtype=object)
+    if len(keys) == 0:
+        return out
+    d = pd.DataFrame({"k": keys, "v": values}).dropna()
+    d = d[d["v"] != ""].drop_duplicates()
+    pos = d.groupby("k", sort=False).cumcount().to_numpy()
+    k = d["k"].to_numpy(int)
+    v = d["v"].astype(str).to_numpy(dtype=object)
+    for level in range(int(pos.max()) + 1 if len(pos) else 0):
+        sel = pos == level
+        if level == 0:
+            out[k[sel]] = v[sel]
+        else:
+            out[k[sel]] = out[k[sel]] + sep + v[sel]
+    return out
 
 
 def _coords_to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
@@ -394,15 +414,13 @@ def link_firms(
         main = pairs.sort_values(["fpos", "land_mu", "ppos"], ascending=[True, False, True]).drop_duplicates("fpos")
         main_ppos = np.full(n_f, -1)
         main_ppos[main["fpos"].to_numpy(int)] = main["ppos"].to_numpy(int)
-        linked_ids = (pd.Series(p_id.fillna("").to_numpy()[pp]).groupby(fp)
-                      .agg(lambda s: ";".join(dict.fromkeys(v for v in s if v))))
+        linked_ids = _join_groups(fp, p_id.to_numpy()[pp], n_f)
         any_holder = pd.Series(is_holder).groupby(fp).any()
     else:
         main_ppos = np.full(n_f, -1)
-        linked_ids = pd.Series(dtype=object)
+        linked_ids = np.full(n_f, "", dtype=object)
         any_holder = pd.Series(dtype=bool)
-    parcel_ids_out = np.full(n_f, "", dtype=object)
-    parcel_ids_out[linked_ids.index.to_numpy(int)] = linked_ids.to_numpy()
+    parcel_ids_out = linked_ids
     holds = np.zeros(n_f, bool)
     holds[any_holder.index.to_numpy(int)] = any_holder.to_numpy()
     hu = h_uscc.to_numpy()
@@ -438,12 +456,9 @@ def link_firms(
     out["park"] = park_f
     out["county"] = county_f
     out["in_park"] = pd.notna(park_f)
-    out["link_method"] = None
-    if len(pairs):
-        meth = pairs.sort_values(["fpos", "ppos"]).groupby("fpos")["method"].agg(lambda s: ";".join(dict.fromkeys(s)))
-        lm_arr = np.full(n_f, None, dtype=object)
-        lm_arr[meth.index.to_numpy(int)] = meth.to_numpy()
-        out["link_method"] = lm_arr
+    srt = pairs.sort_values(["fpos", "ppos"])
+    lm_arr = _join_groups(srt["fpos"].to_numpy(int), srt["method"].to_numpy(object), n_f)
+    out["link_method"] = np.where(lm_arr == "", None, lm_arr)
     out.loc[use_rep, "link_method"] = "reported"
 
     # -- per parcel --------------------------------------------------------------------------------

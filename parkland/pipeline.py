@@ -223,7 +223,8 @@ def assess(
     yr = _year_of(f_raw, year)
     linked = link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
                         park_boundary=boundary_park)
-    recs.append(linked.recon)
+    recs.append(_with_headers(linked.recon, {"firms": inputs.get("firms", {}).get("columns"),
+                                             "links": inputs.get("links", {}).get("columns")}))
 
     step("indicators")
     f = firm_indicators(linked.firms)
@@ -255,9 +256,23 @@ def assess(
                       counties=county_table, park_boundaries=parks_gdf, meta=meta)
 
 
+def _with_headers(rec: pd.DataFrame, columns: dict[str, dict | None]) -> pd.DataFrame:
+    """Name columns in reconciliation rows as the file heads them (canonical name → original header)."""
+    rec = rec.copy()
+    for source, mapping in columns.items():
+        if not mapping:
+            continue
+        back = {canon: orig for orig, canon in mapping.items()}
+        if "parcel_id" in back:
+            back.setdefault("parcel_ids", back["parcel_id"])
+        sel = rec["source"] == source
+        rec.loc[sel, "column"] = rec.loc[sel, "column"].replace(back)
+    return rec
+
+
 def _input_meta(meta: dict) -> dict:
     """The part of a reader's meta that goes into summary.json: file name, hash, encoding, sheet."""
-    keep = {k: meta.get(k) for k in ("sha256", "encoding", "sheet", "layer", "header_row", "rows")
+    keep = {k: meta.get(k) for k in ("sha256", "encoding", "sheet", "layer", "header_row", "n_rows", "columns")
             if meta.get(k) is not None}
     if meta.get("path") is not None:
         keep["file"] = Path(str(meta["path"])).name

@@ -1,0 +1,75 @@
+"""The command line, in-process (click's runner): exit codes, messages, outputs."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from parkland.cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_assess_writes_contract_folder(small_park, tmp_path):
+    out = tmp_path / "out"
+    r = run("assess", "--parcels", small_park["parcels"], "--parcels-layer", "zongdi", "--firms", small_park["firms"],
+            "--links", small_park["links"], "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "完成" in r.output and str(out) in r.output
+    for name in ("parcels.gpkg", "firms.csv", "reconciliation.csv", "summary.json"):
+        assert (out / name).is_file()
+    firms = pd.read_csv(out / "firms.csv", encoding="utf-8-sig")
+    assert len(firms) == 8
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["counts"]["firms_by_status"] == {"no_land": 1, "not_graded": 6, "parcel_not_found": 1}
+    assert s["inputs"]["firms"]["encoding"] == "gbk"
+    assert len(s["inputs"]["parcels"]["sha256"]) == 64
+
+
+def test_reruns_are_byte_identical(small_park, tmp_path):
+    args = ["assess", "--parcels", small_park["parcels"], "--parcels-layer", "zongdi", "--firms", small_park["firms"],
+            "--links", small_park["links"]]
+    assert run(*args, "--out", tmp_path / "a").exit_code == 0
+    assert run(*args, "--out", tmp_path / "b").exit_code == 0
+    for name in ("firms.csv", "reconciliation.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    pa = pyogrio.read_dataframe(tmp_path / "a" / "parcels.gpkg", layer="parcels")
+    pb = pyogrio.read_dataframe(tmp_path / "b" / "parcels.gpkg", layer="parcels")
+    pd.testing.assert_frame_equal(pa, pb)
+
+
+def test_missing_file_exit_2_names_it(small_park, tmp_path):
+    r = run("assess", "--parcels", small_park["parcels"], "--firms", tmp_path / "nope.xlsx", "--out", tmp_path / "o")
+    assert r.exit_code == 2
+    assert "nope.xlsx" in r.output
+    assert "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) <= 3
+
+
+def test_no_crs_exit_2_suggests_zone(small_park, tmp_path):
+    g = gpd.read_file(small_park["parcels"], layer="zongdi")
+    g = gpd.GeoDataFrame({"ZDDM": g["宗地代码"]}, geometry=g.geometry.to_numpy(), crs=None)
+    shp = tmp_path / "nocrs.shp"
+    with pytest.warns(UserWarning, match="crs"):
+        g.to_file(shp, driver="ESRI Shapefile")
+    assert not (tmp_path / "nocrs.prj").exists()
+    r = run("assess", "--parcels", shp, "--firms", small_park["firms"], "--out", tmp_path / "o")
+    assert r.exit_code == 2, r.output
+    assert "nocrs.shp" in r.output and "4523" in r.output
+    assert "Traceback" not in r.output
+    r2 = run("assess", "--parcels", shp, "--firms", small_park["firms"], "--crs", "EPSG:4523", "--out", tmp_path / "o2")
+    assert r2.exit_code == 0, r2.output
+    p = pyogrio.read_dataframe(tmp_path / "o2" / "parcels.gpkg", layer="parcels")
+    assert p["area_mu"].sum() == 94.5 or abs(p["area_mu"].sum() - 94.5) < 1e-9
+
+
+def test_english_messages(small_park, tmp_path):
+    r = run("assess", "--parcels", small_park["parcels"], "--parcels-layer", "nope", "--firms", small_park["firms"],
+            "--out", tmp_path / "o", "--lang", "en")
+    assert r.exit_code == 2
+    assert "zongdi" in r.output and "layer" in r.output.lower()
