@@ -21,6 +21,7 @@ MSG = {
     "done": ("完成：结果已写入 {out}", "done: results written to {out}"),
     "counts": ("宗地 {parcels} 宗（{mu:,.1f} 亩），企业 {firms} 家，其中 {graded} 家参评；核对清单 {recon} 条",
                "{parcels} parcels ({mu:,.1f} mu), {firms} firms, {graded} graded; {recon} reconciliation rows"),
+    "grades": ("评价结果（{policy}）：{grades}", "grades ({policy}): {grades}"),
     "internal": ("内部错误：{err}（加 --verbose 查看详情，并请报告此问题）",
                  "internal error: {err} (run with --verbose for details, and please report it)"),
     "demo_from": ("使用内置示例数据：{dir}", "using the embedded demo data: {dir}"),
@@ -97,6 +98,9 @@ def _assess_options(f):
         click.option("--links", default=None, help="企业-宗地对应表"),
         click.option("--parks", default=None, help="园区边界图层"),
         click.option("--parks-layer", default=None),
+        click.option("--previous-firms", default=None, help="上一年企业表 (同比与基准)"),
+        click.option("--overrides", default=None, help="异议复核表"),
+        click.option("--policy", default="sichuan-2022", show_default=True, help="评价办法: 预设名或 TOML 文件"),
         click.option("--year", type=int, default=None, help="数据年份 (默认: 表中年份, 否则上一年)"),
         click.option("--as-of", default=None, help="评价日期 (默认: 数据年份 12 月 31 日)"),
         click.option("--area-basis", type=click.Choice(["polygon", "certificate"]), default="polygon"),
@@ -128,6 +132,9 @@ def _do_assess(kw: dict[str, Any]) -> None:
     graded = s["counts"]["firms_by_status"].get("graded", 0)
     click.echo(_m("counts", lang, parcels=s["counts"]["parcels"], mu=s["areas"]["parcels_mu"],
                   firms=s["counts"]["firms_in"], graded=graded, recon=s["counts"]["reconciliation_rows"]))
+    if s.get("grades"):
+        click.echo(_m("grades", lang, policy=s["policy"]["name"],
+                      grades="  ".join(f"{g} {n}" for g, n in s["grades"].items())))
     click.echo(_m("done", lang, out=os.path.abspath(out)))
 
 
@@ -141,9 +148,10 @@ def assess_cmd(**kw: Any) -> None:
 
 @main.command("demo")
 @click.option("--out", "out", default="out/demo", show_default=True, type=click.Path(file_okay=False))
+@click.option("--policy", default="sichuan-2022", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
 @click.option("--verbose", "-v", is_flag=True, default=False)
-def demo_cmd(out: str, lang: str, verbose: bool) -> None:
+def demo_cmd(out: str, policy: str, lang: str, verbose: bool) -> None:
     """用内置示例城市运行完整评价（全部输入均已给出）。"""
 
     def run() -> None:
@@ -155,6 +163,7 @@ def demo_cmd(out: str, lang: str, verbose: bool) -> None:
             "parcels": str(d / "city.gpkg"), "parcels_layer": "zongdi", "parcel_id": None,
             "firms": str(d / "firms_2025.xlsx"), "firms_sheet": None, "links": str(d / "links.csv"),
             "parks": str(d / "city.gpkg"), "parks_layer": "parks", "year": 2025, "as_of": None,
+            "previous_firms": str(d / "firms_2024.xlsx"), "overrides": None, "policy": policy,
             "area_basis": "polygon", "firm_coords": "wgs84", "crs": None, "io_engine": "pyogrio",
             "lang": lang, "verbose": verbose, "out": out,
         })

@@ -100,6 +100,7 @@ def link_firms(
     floor_area_m2: pd.Series | None = None,
     firm_coords: str = "wgs84",
     park_boundary: pd.Series | None = None,
+    source: str = "firms",
 ) -> Linked:
     """Link firms to parcels and compute each firm's land (see the module docstring for the rules).
 
@@ -107,7 +108,8 @@ def link_firms(
     ``holder_name``, ``park`` and ``county``. ``floor_area_m2`` (indexed like ``parcels``) is the
     parcel's floor area from buildings, used as the denominator of ``occupied_m2`` shares.
     ``park_boundary`` (indexed like ``parcels``) is the park from the boundary layer, the last resort
-    after the parcel's own park column and the firm's.
+    after the parcel's own park column and the firm's. ``source`` names the firm table in the
+    reconciliation records (``previous_firms`` for last year's table).
     """
     firms = firms.reset_index(drop=True).copy()
     parcels = parcels.reset_index(drop=True)
@@ -398,13 +400,13 @@ def link_firms(
     no_land = active & ~has_land
     nf = no_land & had_code & ~has_pairs
     status[no_land] = "no_land"
-    reason[no_land] = "无宗地、无自报用地"
-    reason[no_land & has_pairs] = "关联宗地上未分得用地"
+    reason[no_land] = "no parcel and no reported land"
+    reason[no_land & has_pairs] = "no land share on its linked parcels"
     status[nf] = "parcel_not_found"
-    reason[nf] = "宗地代码未找到"
+    reason[nf] = "parcel code not found"
     status[~active] = "not_graded"
     dup_rows = pd.Series(first_file_row[~active]).astype(str)
-    reason[~active] = ("与第 " + dup_rows + " 行信用代码重复 (duplicate of row " + dup_rows + ")").to_numpy()
+    reason[~active] = ("duplicate of row " + dup_rows).to_numpy()
     land_mu[~active] = np.nan
     land_source[~active] = None
 
@@ -494,4 +496,7 @@ def link_firms(
         "method": pairs["method"].to_numpy(object),
         "is_holder": pairs["is_holder"].to_numpy(bool),
     })
-    return Linked(firms=out, pairs=pairs_out, parcels=per_parcel, recon=recon.concat(recs))
+    rec = recon.concat(recs)
+    if source != "firms":
+        rec.loc[rec["source"] == "firms", "source"] = source
+    return Linked(firms=out, pairs=pairs_out, parcels=per_parcel, recon=rec)

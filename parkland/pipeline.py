@@ -21,13 +21,24 @@ from . import __version__, recon
 from .errors import InputError
 from .geo.parcels import prepare_parcels
 from .geo.parks import assign_parks
-from .indicators import firm_indicators, group_indicators, parcel_figures
+from .indicators import firm_indicators, parcel_figures
 from .io.firms import read_firms
 from .io.layers import read_layer
 from .io.links import read_links
 from .io.parcels import read_parcels
 from .link import link_firms
 from .schema import INDICATORS, SUMMABLE
+from .scoring import (
+    apply_overrides_after,
+    apply_overrides_before,
+    county_table,
+    grade_firms,
+    load_policy,
+    parcel_grades,
+    park_table,
+    year_on_year,
+)
+from .scoring.policy import Policy
 
 Progress = Callable[[str], None]
 
@@ -37,6 +48,7 @@ STAGES = {
     "geo": ("计算宗地面积", "measuring parcels"),
     "link": ("关联企业与宗地", "linking firms to parcels"),
     "indicators": ("计算亩均指标", "computing indicators"),
+    "scoring": ("综合评价分类", "grading firms"),
     "write": ("写出结果", "writing outputs"),
 }
 
@@ -52,6 +64,9 @@ class Assessment:
     parks: pd.DataFrame
     counties: pd.DataFrame
     park_boundaries: gpd.GeoDataFrame | None
+    policy: Policy | None = None
+    previous: pd.DataFrame | None = None  # last year's firms, linked on this year's parcels, graded
+    audit: pd.DataFrame | None = None  # 异议复核: every override applied
     meta: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -92,9 +107,21 @@ class Assessment:
             "totals": {c: _sum(f.loc[land > 0, c]) for c in SUMMABLE if c in f},
             "per_mu": {k: _ratio(f.loc[land > 0], num) for k, (num, den) in INDICATORS.items()
                        if den == "land_mu"},
-            "parks": self.parks.reset_index().to_dict(orient="records"),
-            "counties": self.counties.reset_index().to_dict(orient="records"),
+            "parks": self.parks.to_dict(orient="records"),
+            "counties": self.counties.to_dict(orient="records"),
         }
+        if self.policy is not None:
+            graded = f["status"].isin(["graded", "exempt"])
+            out["policy"] = {"name": self.policy.name, "sha256": self.policy.sha256}
+            out["grades"] = value_counts(f.loc[graded, "grade"])
+            out["grades_by_track"] = {t: value_counts(g["grade"]) for t, g in f[graded].groupby("track")}
+            out["benchmarks"] = self.meta.get("benchmarks")
+        if self.previous is not None and "grade_direction" in f:
+            out["year_on_year"] = {"previous_firms": len(self.previous),
+                                   "grade_direction": value_counts(f["grade_direction"])}
+        if self.audit is not None:
+            out["overrides"] = {"applied": len(self.audit),
+                                "audit": self.audit.to_dict(orient="records")}
         return out
 
     def write(self, out_dir: str | os.PathLike, *, lang: str | None = None) -> Path:
@@ -150,6 +177,9 @@ def assess(
     links: str | os.PathLike | pd.DataFrame | None = None,
     parks: str | os.PathLike | gpd.GeoDataFrame | None = None,
     parks_layer: str | None = None,
+    previous_firms: str | os.PathLike | pd.DataFrame | None = None,
+    overrides: str | os.PathLike | pd.DataFrame | None = None,
+    policy: str | os.PathLike | Policy = "sichuan-2022",
     year: int | None = None,
     as_of: str | dt.date | None = None,
     area_basis: str = "polygon",
@@ -170,6 +200,7 @@ def assess(
     step = progress or _noop
     inputs: dict[str, Any] = {}
     recs: list[pd.DataFrame] = []
+    pol = load_policy(policy)
 
     step("read")
     if isinstance(parcels, gpd.GeoDataFrame):
@@ -197,6 +228,34 @@ def assess(
             l_raw = loaded.frame
             recs.append(loaded.recon)
             inputs["links"] = _input_meta(loaded.meta)
+    prev_raw = None
+    if previous_firms is not None:
+        if isinstance(previous_firms, pd.DataFrame):
+            prev_raw = previous_firms.copy()
+        else:
+            loaded = read_firms(previous_firms, source="previous_firms")
+            prev_raw = loaded.frame
+            recs.append(loaded.recon)
+            inputs["previous_firms"] = _input_meta(loaded.meta)
+    audit_parts: list[pd.DataFrame] = []
+    ov = None
+    if overrides is not None:
+        from .io.overrides import read_overrides
+
+        if isinstance(overrides, pd.DataFrame):
+            ov = overrides
+        else:
+            loaded = read_overrides(overrides)
+            ov = loaded.frame
+            recs.append(loaded.recon)
+            inputs["overrides"] = _input_meta(loaded.meta)
+        before = apply_overrides_before(f_raw, ov)
+        f_raw = before.frame
+        recs.append(before.recon)
+        audit_parts.append(before.meta.get("audit"))
+        extra = before.meta.get("links")
+        if extra is not None and len(extra):
+            l_raw = extra if l_raw is None else pd.concat([l_raw, extra], ignore_index=True)
     parks_gdf = None
     if parks is not None:
         if isinstance(parks, gpd.GeoDataFrame):
@@ -237,8 +296,37 @@ def assess(
     pcl["unassigned_share"] = linked.parcels["unassigned_share"].to_numpy()
     pcl = pd.concat([pcl, figs.set_index(pcl.index)], axis=1)
     pcl = gpd.GeoDataFrame(pcl, geometry=geo.frame.geometry.name, crs=geo.frame.crs)
-    park_table = group_indicators(f, "park")
-    county_table = group_indicators(f, "county")
+    prev_f = None
+    if prev_raw is not None:
+        prev_linked = link_firms(prev_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
+                                 park_boundary=boundary_park, source="previous_firms")
+        recs.append(prev_linked.recon)
+        prev_f = firm_indicators(prev_linked.firms)
+
+    step("scoring")
+    as_of_ts = _as_of(yr, as_of)
+    graded = grade_firms(f, pol, previous=prev_f, as_of=as_of_ts)
+    recs.append(graded.recon)
+    f = graded.frame
+    if ov is not None:
+        after = apply_overrides_after(f, ov, pol)
+        f = after.frame
+        recs.append(after.recon)
+        audit_parts.append(after.meta.get("audit"))
+    prev_graded = None
+    if prev_f is not None:
+        yoy = year_on_year(f, prev_f, pol, as_of_previous=pd.Timestamp(year=yr - 1, month=12, day=31))
+        recs.append(yoy.recon)
+        f = pd.concat([f, yoy.frame.drop(columns=[c for c in yoy.frame.columns if c in f.columns])], axis=1)
+        prev_graded = yoy.meta.get("previous")
+    pcl["grade"] = parcel_grades(pcl, linked.pairs, f, pol).to_numpy()
+    parks_t = park_table(f, pcl)
+    counties_t = county_table(f, pcl)
+    audit = None
+    parts = [a for a in audit_parts if a is not None and len(a)]
+    if ov is not None:
+        audit = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["uscc", "field", "old", "new", "reason", "reference"])
 
     meta = {
         "year": yr,
@@ -251,9 +339,12 @@ def assess(
         "parcels_in": len(p_raw),
         "links_in": 0 if l_raw is None else len(l_raw),
         "crs": pcl.crs.to_string() if pcl.crs is not None else None,
+        "benchmarks": graded.meta.get("benchmarks"),
+        "policy": pol.name,
     }
-    return Assessment(parcels=pcl, firms=f, pairs=linked.pairs, recon=recon.concat(recs), parks=park_table,
-                      counties=county_table, park_boundaries=parks_gdf, meta=meta)
+    return Assessment(parcels=pcl, firms=f, pairs=linked.pairs, recon=recon.concat(recs), parks=parks_t,
+                      counties=counties_t, park_boundaries=parks_gdf, policy=pol, previous=prev_graded,
+                      audit=audit, meta=meta)
 
 
 def _with_headers(rec: pd.DataFrame, columns: dict[str, dict | None]) -> pd.DataFrame:

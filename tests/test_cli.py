@@ -26,7 +26,11 @@ def test_assess_writes_contract_folder(small_park, tmp_path):
     firms = pd.read_csv(out / "firms.csv", encoding="utf-8-sig")
     assert len(firms) == 8
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert s["counts"]["firms_by_status"] == {"no_land": 1, "not_graded": 6, "parcel_not_found": 1}
+    assert s["counts"]["firms_by_status"] == {"graded": 4, "no_land": 1, "not_graded": 2, "parcel_not_found": 1}
+    # sichuan-2022 over 4 graded firms: A ⌊0.3·4⌋ = 1, C ⌈0.1·4⌉ = 1, D ⌊0.05·4⌋ = 0 — but 甲 and 丙 tie on
+    # every indicator (2 万元/亩 tax, 20 万元/亩 revenue) across the A/B line, so both go to B
+    assert s["grades"] == {"B": 3, "C": 1}
+    assert s["policy"]["name"] == "sichuan-2022" and len(s["policy"]["sha256"]) == 64
     assert s["inputs"]["firms"]["encoding"] == "gbk"
     assert len(s["inputs"]["parcels"]["sha256"]) == 64
 

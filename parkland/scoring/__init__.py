@@ -7,8 +7,8 @@ from parkland.scoring.grades import (
     classify,
     county_table,
     grade_firms,
-    park_table,
     parcel_grades,
+    park_table,
 )
 from parkland.scoring.overrides import apply_overrides_after, apply_overrides_before
 from parkland.scoring.policy import Policy, load_policy, loads_policy, parse_policy, presets
@@ -26,8 +26,8 @@ __all__ = [
     "grade_firms",
     "load_policy",
     "loads_policy",
-    "park_table",
     "parcel_grades",
+    "park_table",
     "parse_policy",
     "presets",
     "year_on_year",
