@@ -1,0 +1,301 @@
+"""Cell values as people type them: numbers, codes, dates, text, 规上/规下 — vectorised.
+
+Every parser takes a pandas Series of cells (strings, numbers or a mix, as read) and returns Series on
+the same index, plus a boolean mask of the cells that could not be read (they become NaN / NaT / None
+and the reader lists them in reconciliation). Missing cells (empty, ``—``, ``-``, ``/``) are not bad.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+#: separators between several codes in one cell: ; ； , ， 、 and line breaks
+CODE_SEPARATORS = r"[;；,，、\r\n]+"
+#: cells that mean "no value"
+_MISSING = r"(?i)(|-+|—+|–+|―+|/+|\\+|\.+|…+|nan|none|null|n/?a|#n/?a|无|空|暂无|不详)"
+#: a code Excel turned into a number in scientific notation: its digits are lost
+_SCIENTIFIC = r"[0-9]+(\.[0-9]+)?E[+-][0-9]+"  # Excel always writes the sign: 9.15113E+17
+#: whitespace characters, spelled out (RE2 in pyarrow misses some with \s; pandas then falls back to re)
+_WS_CHARS = " \t\r\n\f\v\u3000\xa0"
+_WS = "[" + _WS_CHARS + "]"
+_TRUE = {"是", "规上", "规模以上", "规上企业", "规模以上企业", "y", "yes", "true", "1", "above", "上"}
+_FALSE = {"否", "规下", "规模以下", "规下企业", "规模以下企业", "n", "no", "false", "0", "below", "下"}
+
+
+def nones(index: pd.Index) -> pd.Series:
+    """An object Series of None (pandas would otherwise store NaN or infer the ``str`` dtype)."""
+    return pd.Series([None] * len(index), index=index, dtype=object)
+
+
+def _as_object(series: pd.Series) -> pd.Series:
+    """Object Series with None for missing (whatever the input dtype)."""
+    s = series.astype(object)
+    return s.where(series.notna(), None)
+
+
+def _to_str(series: pd.Series) -> pd.Series:
+    """Cells as pandas' (Arrow-backed) ``str`` dtype, NaN for empty / blank cells.
+
+    Numbers lose a spurious ``.0`` (``123.0`` → ``"123"``) when they are whole and below 10¹⁵ (beyond
+    that a float has lost digits, so the number keeps its float form, e.g. ``"5.11302e+18"``); dates
+    become ISO ``YYYY-MM-DD`` (with ``HH:MM:SS`` when there is a time of day); strings are kept."""
+    if len(series) == 0:
+        return pd.Series([], index=series.index, dtype="str")
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        s = series.astype("str")
+    elif pd.api.types.is_bool_dtype(dtype):
+        s = series.astype(object).map(lambda b: "是" if b else "否", na_action="ignore").astype("str")
+    elif pd.api.types.is_numeric_dtype(dtype):
+        s = _numbers_to_text(series).astype("str")
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        s = _dates_to_text(series).astype("str")
+    else:
+        obj = _as_object(series)
+        kinds = obj.map(type)
+        is_str = kinds.eq(str) | obj.isna()
+        if is_str.all():
+            s = obj.astype("str")
+        else:
+            out = obj.copy()
+            is_num = kinds.isin([float, int, np.float64, np.int64, np.float32, np.int32])
+            if is_num.any():
+                out[is_num] = _numbers_to_text(pd.to_numeric(obj[is_num]).astype(float))
+            is_date = kinds.isin([dt.date, dt.datetime, pd.Timestamp])
+            if is_date.any():
+                out[is_date] = _dates_to_text(pd.to_datetime(obj[is_date].astype(object)))
+            is_bool = kinds.isin([bool, np.bool_])
+            if is_bool.any():
+                out[is_bool] = obj[is_bool].map(lambda b: "是" if b else "否")
+            rest = ~(is_str | is_num | is_date | is_bool) & obj.notna()
+            if rest.any():
+                out[rest] = obj[rest].map(str)
+            s = out.astype("str")
+    blank = s.str.strip().eq("").fillna(False).astype(bool)
+    return s.where(~blank)
+
+
+def to_text(series: pd.Series) -> pd.Series:
+    """Cells as text, the way a person reads them (object dtype, None when empty); see :func:`_to_str`."""
+    return _as_object(_to_str(series))
+
+
+def _numbers_to_text(series: pd.Series) -> pd.Series:
+    a = pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+    out = nones(series.index)
+    ok = np.isfinite(a)
+    whole = ok & (a == np.floor(np.where(ok, a, 0))) & (np.abs(np.where(ok, a, 0)) < 1e15)
+    if whole.any():
+        out[whole] = a[whole].astype(np.int64).astype(str).astype(object)
+    frac = ok & ~whole
+    if frac.any():
+        out[frac] = pd.Series(a[frac]).astype(str).to_numpy(dtype=object)
+    return out
+
+
+def _dates_to_text(series: pd.Series) -> pd.Series:
+    d = pd.to_datetime(series, errors="coerce")
+    midnight = d.dt.normalize().eq(d)
+    out = d.dt.strftime("%Y-%m-%d %H:%M:%S").astype(object)
+    out = out.where(~midnight, d.dt.strftime("%Y-%m-%d").astype(object))
+    return out.where(d.notna(), None).astype(object)
+
+
+def _clean(series: pd.Series) -> pd.Series:
+    """Text cells (``str`` dtype), NFKC-normalised (full-width → half-width) and stripped; NaN = empty."""
+    t = _to_str(series).str.normalize("NFKC").str.strip()
+    return t.where(t.ne("").fillna(False).astype(bool))
+
+
+def _parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """floats, bad mask and percent mask (cells written with a trailing %, already divided by 100)."""
+    idx = series.index
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        v = pd.to_numeric(series, errors="coerce").astype("float64")
+        bad = pd.Series(~np.isfinite(v.to_numpy()) & v.notna().to_numpy(), index=idx)
+        v = v.where(~bad)
+        return v, bad, pd.Series(False, index=idx)
+    s = _to_str(series)
+    v = pd.to_numeric(s, errors="coerce").astype("float64")  # fast path: plain numbers
+    bad = pd.Series(False, index=idx)
+    pct = pd.Series(False, index=idx)
+    need = (v.isna() & s.notna()).to_numpy()
+    if need.any():
+        t = _clean(s[need])
+        t = t.str.replace("[" + _WS_CHARS + ",'’¥$]|^=|元$", "", regex=True)
+        t = t.str.replace(r"^\((.+)\)$", r"-\1", regex=True)  # accounting negatives: (123) → -123
+        t = t.str.replace(r"^\+", "", regex=True)
+        missing = t.isna() | t.str.fullmatch(_MISSING).fillna(True).astype(bool)
+        p = t.str.endswith("%").fillna(False).astype(bool) & ~missing
+        t = t.str.replace(r"%$", "", regex=True)
+        w = pd.to_numeric(t.where(~missing), errors="coerce").astype("float64")
+        w = w.where(~p, w / 100.0)
+        v[need] = w.to_numpy()
+        bad[need] = (~missing & w.isna()).to_numpy()
+        pct[need] = p.to_numpy()
+    finite = np.isfinite(v.to_numpy())
+    bad = bad | (v.notna() & ~pd.Series(finite, index=idx))
+    v = v.where(finite)
+    return v, bad, pct
+
+
+def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers as people type them → (float64 Series, bad mask).
+
+    Accepted: ``1,234.5``, full-width digits (``１２３``), spaces, a leading ``+``/``¥``, ``(123)`` as −123,
+    ``12%`` as 0.12. Missing (NaN, not bad): empty, ``—``, ``-``, ``/``, ``nan``, ``无``. Anything else that
+    is not a finite number is NaN and flagged bad. Negative numbers are returned as they are.
+    """
+    v, bad, _ = _parse_numbers(series)
+    return v, bad
+
+
+def normalise_text(series: pd.Series) -> pd.Series:
+    """Names and labels: stripped, inner runs of whitespace (also full-width and non-breaking spaces)
+    made one space; empty → None. Characters are otherwise kept as written (object dtype)."""
+    t = _to_str(series).str.replace(_WS + "+", " ", regex=True).str.strip()
+    return _as_object(t.where(t.ne("").fillna(False).astype(bool)))
+
+
+def _codes(series: pd.Series) -> pd.Series:
+    t = _clean(series).str.upper()
+    t = t.str.replace(r'^="(.*)"$', r"\1", regex=True)
+    t = t.str.replace(r"^['‘’\"“”]+|['‘’\"“”]+$", "", regex=True)
+    t = t.str.replace("[" + _WS_CHARS + "\\-‐‑‒–—―]+", "", regex=True)
+    t = t.str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
+    return t.where(t.ne("").fillna(False).astype(bool))
+
+
+def normalise_codes(series: pd.Series) -> pd.Series:
+    """Codes (credit codes, parcel codes, industry codes): full-width → half-width, upper case, spaces
+    and hyphens removed, Excel's text markers (leading ``'``, ``="…"``) dropped, a whole number Excel
+    stored as float read as its digits (``123.0`` → ``123``). Empty → None (object dtype). Codes in
+    scientific notation are left as they are (see :func:`scientific_mask`): their digits are lost and
+    are not guessed."""
+    return _as_object(_codes(series))
+
+
+def scientific_mask(codes: pd.Series) -> pd.Series:
+    """True where a (normalised) code is a number in scientific notation, e.g. ``5.11302E+18``."""
+    return _to_str(codes).str.fullmatch(_SCIENTIFIC).fillna(False).astype(bool)
+
+
+def parcel_codes(codes: pd.Series) -> pd.Series:
+    """A 28-character 不动产单元号 links through its first 19 characters (the 宗地代码); others unchanged."""
+    c = _to_str(codes)
+    c = c.where(~c.str.len().eq(28).fillna(False).astype(bool), c.str.slice(0, 19))
+    return _as_object(c)
+
+
+def split_codes(series: pd.Series) -> pd.Series:
+    """Cells holding several codes (separated by ; ； , ， 、 or line breaks) → one normalised code per
+    element, indexed by the cell's index (repeated), in cell order; empty pieces are left out."""
+    t = _to_str(series)
+    has_sep = t.str.contains(CODE_SEPARATORS, regex=True).fillna(False).astype(bool)
+    if not has_sep.any():
+        return normalise_codes(t).dropna()
+    one = t[~has_sep]
+    many = t[has_sep].str.split(CODE_SEPARATORS, regex=True).explode()
+    longs = pd.concat([one, many.astype("str")])
+    pos = pd.Series(np.arange(len(t)), index=t.index)
+    order = np.argsort(pos.reindex(longs.index).to_numpy(), kind="stable") if t.index.is_unique else \
+        np.arange(len(longs))
+    return normalise_codes(longs.iloc[order]).dropna()
+
+
+def join_codes(codes: pd.Series, index: pd.Index) -> pd.Series:
+    """Long Series of codes (index = cell index, possibly repeated) → one ``;``-joined string per index
+    entry (duplicates dropped, first order kept; ``""`` when none)."""
+    out = pd.Series("", index=index, dtype=object)
+    if len(codes) == 0:
+        return out
+    df = pd.DataFrame({"i": codes.index, "c": codes.to_numpy()}).drop_duplicates()
+    counts = df["i"].value_counts()
+    single = df["i"].map(counts).eq(1).to_numpy()
+    out.loc[df["i"][single].to_numpy()] = df["c"][single].to_numpy()
+    if (~single).any():
+        joined = df[~single].groupby("i", sort=False)["c"].agg(";".join)
+        out.loc[joined.index] = joined.to_numpy()
+    return out
+
+
+_DATE_SEP = r"[年月/.\-_]"
+
+
+def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Dates as people write them → (datetime64[ns] Series, bad mask).
+
+    Accepted: ``2023-05-01``, ``2023/5/1``, ``2023.05.01``, ``2023年5月1日``, ``20230501``, with an optional
+    time of day (dropped), ``2023-05`` / ``2023年5月`` (day 1), a bare year 1900–2100 (January 1), Excel
+    serial numbers 10000–2958465 (day 0 = 1899-12-30), and datetime cells. Missing cells are NaT, not bad.
+    """
+    idx = series.index
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        d = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
+        return d.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=idx)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        series = _numbers_to_text(series)
+    codes, uniques = pd.factorize(_clean(series).fillna(""))
+    d_u, bad_u = _parse_date_texts(pd.Series(uniques, dtype="str"))
+    d = pd.Series(d_u.to_numpy()[codes], index=idx).astype("datetime64[ns]")
+    bad = pd.Series(bad_u.to_numpy()[codes], index=idx)
+    return d, bad
+
+
+def _parse_date_texts(t: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """parse_dates on distinct cleaned texts ("" = empty)."""
+    d9 = "[0-9]"
+    missing = t.str.fullmatch(_MISSING).fillna(True).astype(bool)
+    t = t.str.replace("(?:" + _WS + "+|T)" + d9 + "{1,2}:" + d9 + "{2}(:" + d9 + "{2}(\\." + d9 + "+)?)?$", "",
+                      regex=True)
+    t = t.str.replace(r"日$|号$", "", regex=True).str.strip()
+    sep = _DATE_SEP + _WS + "*"
+    ymd = t.str.extract("^(" + d9 + "{4})" + sep + "(" + d9 + "{1,2})(?:" + _DATE_SEP + "?" + _WS + "*("
+                        + d9 + "{1,2}))?" + _DATE_SEP + "?$")
+    compact = t.str.extract("^(" + d9 + "{4})(" + d9 + "{2})(" + d9 + "{2})$")
+    is_num = t.str.fullmatch(d9 + "+(\\." + d9 + "+)?").fillna(False).astype(bool)
+    num = pd.to_numeric(t.where(is_num), errors="coerce")
+    year = pd.to_numeric(ymd[0], errors="coerce").fillna(pd.to_numeric(compact[0], errors="coerce"))
+    month = pd.to_numeric(ymd[1], errors="coerce").fillna(pd.to_numeric(compact[1], errors="coerce"))
+    day = pd.to_numeric(ymd[2], errors="coerce")
+    day = day.where(ymd[1].isna() | day.notna(), 1).fillna(pd.to_numeric(compact[2], errors="coerce"))
+    bare_year = num.between(1900, 2100) & (num == np.floor(num))
+    year = year.where(~bare_year, num)
+    month = month.where(~bare_year, 1)
+    day = day.where(~bare_year, 1)
+    ok = year.notna() & month.notna() & day.notna()
+    parts = pd.DataFrame({"year": year.where(ok, 2000), "month": month.where(ok, 1),
+                          "day": day.where(ok, 1)}).astype("int64")
+    d = pd.to_datetime(parts, errors="coerce").where(ok)
+    serial = num.between(10000, 2958465) & ~bare_year & compact[0].isna()
+    if serial.any():
+        base = pd.Timestamp("1899-12-30")
+        days = np.floor(num.where(serial, 0).to_numpy()).astype("int64")
+        sd = pd.Series(base + pd.to_timedelta(days, unit="D"), index=t.index)
+        d = d.where(~serial, sd)
+    d = pd.to_datetime(d).astype("datetime64[ns]")
+    return d, d.isna() & ~missing
+
+
+def parse_scale(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """规上/规下 → ``"above"`` / ``"below"`` (also 是/否, yes/no, 1/0, 规模以上/规模以下); empty → None;
+    anything else → None and flagged bad."""
+    t = _clean(series).str.lower().str.replace(_WS + "+", "", regex=True)
+    above = t.isin(_TRUE).fillna(False).astype(bool).to_numpy()
+    below = t.isin(_FALSE).fillna(False).astype(bool).to_numpy()
+    out = pd.Series(np.where(above, "above", np.where(below, "below", None)).astype(object), index=series.index,
+                    dtype=object)
+    bad = out.isna() & t.notna() & ~t.fillna("").str.fullmatch(_MISSING).astype(bool)
+    return out, bad
+
+
+def parse_year(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """年份 cells (``2023``, ``2023年``, ``2023年度``) → (Int64 Series, bad mask)."""
+    t = _clean(series).str.replace(r"年度?$", "", regex=True)
+    v, bad, _ = _parse_numbers(t)
+    whole = v.notna() & (v == np.floor(v)) & v.between(1900, 2200)
+    bad = bad | (v.notna() & ~whole)
+    return v.where(whole).round().astype("Int64"), bad

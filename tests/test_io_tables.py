@@ -1,0 +1,166 @@
+"""Raw tables: CSV encodings and delimiters, Excel via calamine, header row found, bad files refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from parkland.errors import InputError
+from parkland.io.tables import detect_encoding, read_table, sha256_file
+
+CSV_TEXT = ("2023年度企业亩均效益数据\n"
+            "\n"
+            "企业名称,统一社会信用代码,税收（万元）,宗地代码\n"
+            "甲公司,91511300MA6000001G,\"1,234.5\",A1\n"
+            "\n"
+            "乙公司（成都）,91511300MA6000002X,12,A2;A3\n")
+
+
+def _cells(frame: pd.DataFrame, col: str) -> list:
+    return [None if pd.isna(v) else v for v in frame[col]]
+
+
+@pytest.mark.parametrize(("encoding", "label"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"),
+                                                 ("gbk", "gbk"), ("utf-16", "utf-16")])
+def test_csv_encodings_title_and_blank_rows(tmp_path, encoding, label):
+    p = tmp_path / "firms.csv"
+    p.write_bytes(CSV_TEXT.encode(encoding))
+    t = read_table(p)
+    assert t.meta["encoding"] == label
+    assert t.meta["header_row"] == 3
+    assert t.meta["title"] == "2023年度企业亩均效益数据"
+    assert t.meta["headers"] == ["企业名称", "统一社会信用代码", "税收（万元）", "宗地代码"]
+    f = t.frame
+    assert f["source_row"].tolist() == [1, 2]
+    assert f["file_row"].tolist() == [4, 6]  # CSV lines; the blank line 5 is not a record
+    assert _cells(f, "企业名称") == ["甲公司", "乙公司（成都）"]
+    assert _cells(f, "税收（万元）") == ["1,234.5", "12"]
+    assert t.meta["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_gb18030_only_characters(tmp_path):
+    p = tmp_path / "f.csv"
+    text = "企业名称,宗地代码\n㐀䶮科技有限公司,A1\n"
+    p.write_bytes(text.encode("gb18030"))
+    t = read_table(p)
+    assert t.meta["encoding"] == "gb18030"
+    assert _cells(t.frame, "企业名称") == ["㐀䶮科技有限公司"]
+    assert detect_encoding(text.encode("gb18030")) == "gb18030"
+
+
+def test_tab_and_semicolon_delimiters(tmp_path):
+    p = tmp_path / "f.tsv"
+    p.write_text("企业名称\t宗地代码\n甲\tA;B\n", encoding="utf-8")
+    t = read_table(p)
+    assert (t.meta["delimiter"], _cells(t.frame, "宗地代码")) == ("\t", ["A;B"])
+    p = tmp_path / "g.csv"
+    p.write_text("企业名称;宗地代码;税收\n甲;A1;3\n", encoding="utf-8")
+    t = read_table(p)
+    assert (t.meta["delimiter"], _cells(t.frame, "税收")) == (";", ["3"])
+
+
+def test_ragged_csv_rows_are_kept(tmp_path):
+    p = tmp_path / "f.csv"
+    p.write_text("企业名称,宗地代码\n甲,A1,extra\n乙\n", encoding="utf-8")
+    t = read_table(p)
+    assert _cells(t.frame, "企业名称") == ["甲", "乙"]
+    assert _cells(t.frame, "宗地代码") == ["A1", None]
+    assert _cells(t.frame, "列3") == ["extra", None]
+
+
+def _workbook(path, sheets):
+    wb = xlsxwriter.Workbook(str(path))
+    fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if isinstance(v, dt.date):
+                    ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), fmt)
+                elif v is not None:
+                    ws.write(r, c, v)
+    wb.close()
+
+
+def test_xlsx_title_row_types_and_rows(tmp_path):
+    p = tmp_path / "f.xlsx"
+    _workbook(p, {"说明": [["本表说明"]],
+                  "数据": [["南充市2023年亩均效益评价数据表"], [], [None, "单位：万元"],
+                           ["企业名称", "宗地代码", "税收", "成立日期", "从业人员"],
+                           ["甲", 123.0, 12.5, dt.date(2020, 5, 1), 30],
+                           [],
+                           ["乙", "5.11302E+18", -1, 43831, None]]})
+    t = read_table(p)
+    assert t.meta["sheet"] == "数据"  # the notes sheet has no header: skipped
+    assert t.meta["sheets"] == ["说明", "数据"]
+    assert t.meta["header_row"] == 4
+    assert t.meta["title"] == "南充市2023年亩均效益评价数据表 单位：万元"
+    f = t.frame
+    assert f["file_row"].tolist() == [5, 7]
+    assert f["source_row"].tolist() == [1, 2]
+    assert _cells(f, "宗地代码") == ["123", "5.11302E+18"]
+    assert _cells(f, "税收") == ["12.5", "-1"]
+    assert _cells(f, "成立日期") == ["2020-05-01", "43831"]
+    assert _cells(f, "从业人员") == ["30", None]
+
+
+def test_xlsx_sheet_by_name_and_missing_sheet(tmp_path):
+    p = tmp_path / "f.xlsx"
+    _workbook(p, {"A": [["企业名称", "宗地代码"], ["甲", "X1"]], "B": [["企业名称", "宗地代码"], ["乙", "X2"]]})
+    assert _cells(read_table(p, sheet="B").frame, "企业名称") == ["乙"]
+    assert _cells(read_table(p, sheet=" b ").frame, "企业名称") == ["乙"]
+    with pytest.raises(InputError) as e:
+        read_table(p, sheet="企业")
+    assert "A、B" in e.value.zh and "企业" in e.value.zh and e.value.file == str(p)
+    assert "A, B" in e.value.en
+
+
+def test_header_only_table(tmp_path):
+    p = tmp_path / "f.csv"
+    p.write_text("企业名称,宗地代码\n", encoding="utf-8")
+    t = read_table(p)
+    assert len(t.frame) == 0
+    assert list(t.frame.columns) == ["source_row", "file_row", "企业名称", "宗地代码"]
+
+
+@pytest.mark.parametrize(("name", "content", "words"), [
+    ("f.xlsx", "企业名称,宗地代码\n甲,A\n".encode(), ["不是 Excel", "CSV"]),
+    ("f.xlsx", bytes(range(256)) * 4, ["不是 Excel"]),
+    ("f.csv", b"PK\x03\x04" + b"\0" * 100, ["Excel 工作簿", ".xlsx"]),
+    ("f.dat", b"\0\1\2\3" * 100, ["不是文本表格"]),
+])
+def test_file_not_what_its_extension_says(tmp_path, name, content, words):
+    p = tmp_path / name
+    p.write_bytes(content)
+    with pytest.raises(InputError) as e:
+        read_table(p)
+    text = e.value.message("zh")
+    assert all(w in text for w in words), text
+    assert str(p) in text
+
+
+def test_broken_xlsx_zip(tmp_path):
+    p = tmp_path / "f.xlsx"
+    p.write_bytes(b"PK\x03\x04" + b"garbage" * 50)
+    with pytest.raises(InputError) as e:
+        read_table(p)
+    assert "无法读取 Excel 工作簿" in e.value.zh
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError) as e:
+        read_table(tmp_path / "nope.csv")
+    assert "不存在" in e.value.zh and e.value.file.endswith("nope.csv")
+
+
+def test_sha256_of_a_directory_is_stable(tmp_path):
+    d = tmp_path / "x.gdb"
+    d.mkdir()
+    (d / "b").write_bytes(b"2")
+    (d / "a").write_bytes(b"1")
+    h = hashlib.sha256(b"a\x001b\x002").hexdigest()
+    assert sha256_file(d) == h

@@ -1,0 +1,115 @@
+"""Cell parsers: numbers, codes, dates, text, 规上/规下, years."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parkland.io import values as V
+
+
+def test_parse_numbers_as_people_type_them():
+    cells = pd.Series(["1,234.5", "１２３", "  7 ", "—", "-", "/", "", None, "abc", "-5", "12%", "(3)", "inf",
+                       "１，０００．５", "¥1,000", "+2", "12.5万", "0"])
+    v, bad = V.parse_numbers(cells)
+    expect = [1234.5, 123.0, 7.0, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, -5.0, 0.12, -3.0, np.nan,
+              1000.5, 1000.0, 2.0, np.nan, 0.0]
+    np.testing.assert_array_equal(v.to_numpy(), np.array(expect))
+    assert bad.tolist() == [False] * 8 + [True] + [False] * 3 + [True] + [False] * 3 + [True, False]
+    assert v.dtype == np.float64
+
+
+def test_parse_numbers_numeric_and_mixed_input():
+    v, bad = V.parse_numbers(pd.Series([1, 2, None], dtype=object))
+    np.testing.assert_array_equal(v.to_numpy(), [1.0, 2.0, np.nan])
+    assert not bad.any()
+    v, bad = V.parse_numbers(pd.Series([1.5, np.inf, np.nan]))
+    np.testing.assert_array_equal(v.to_numpy(), [1.5, np.nan, np.nan])
+    assert bad.tolist() == [False, True, False]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False).map(lambda x: round(x, 2)))
+def test_parse_numbers_thousands_round_trip(x):
+    v, bad = V.parse_numbers(pd.Series([f"{x:,.2f}", f" {x:.2f} "]))
+    assert not bad.any()
+    assert v.tolist() == [float(f"{x:.2f}")] * 2
+
+
+def test_normalise_codes():
+    cells = pd.Series(["９１５１ 0100-mA6", "123.0", 5.11302e18, 123.0, None, " ", "'0123", '="0456"',
+                       "c3670", "511302 001001 GB00001"])
+    got = V.normalise_codes(cells)
+    assert got.tolist() == ["91510100MA6", "123", "5.11302E+18", "123", None, None, "0123", "0456", "C3670",
+                            "511302001001GB00001"]
+    assert V.scientific_mask(got).tolist() == [False, False, True] + [False] * 7
+    assert got.dtype == object
+
+
+def test_split_and_join_codes():
+    cells = pd.Series(["A;b", "c，d、E\nF", None, "G", "", "H;", "x,x ; y"], index=[10, 11, 12, 13, 14, 15, 16])
+    long = V.split_codes(cells)
+    assert list(zip(long.index, long)) == [(10, "A"), (10, "B"), (11, "C"), (11, "D"), (11, "E"), (11, "F"),
+                                           (13, "G"), (15, "H"), (16, "X"), (16, "X"), (16, "Y")]
+    joined = V.join_codes(long, cells.index)
+    assert joined.tolist() == ["A;B", "C;D;E;F", "", "G", "", "H", "X;Y"]
+
+
+def test_parcel_codes_cut_28_to_19():
+    bdcdyh = "511302001001GB00001F00010001"  # 28 characters
+    assert len(bdcdyh) == 28
+    got = V.parcel_codes(pd.Series([bdcdyh, "511302001001GB00001", None]))
+    assert got.tolist() == ["511302001001GB00001", "511302001001GB00001", None]
+
+
+def test_parse_dates_every_written_form():
+    cells = pd.Series(["2023-05-01", "2023/5/1", "2023.05.01", "2023年5月1日", "45047", 45047.0, "20230501",
+                       "2023-05-01 12:30:00", "2019年5月", "2019", "xx", "", None, dt.date(2023, 5, 1),
+                       dt.datetime(2023, 5, 1, 10), "2023-13-01", "２０２３－０５－０１", "2023年05月01号"],
+                      dtype=object)
+    d, bad = V.parse_dates(cells)
+    may1 = pd.Timestamp("2023-05-01")
+    expect = [may1] * 8 + [pd.Timestamp("2019-05-01"), pd.Timestamp("2019-01-01"), pd.NaT, pd.NaT, pd.NaT,
+                           may1, may1, pd.NaT, may1, may1]
+    assert d.tolist() == expect
+    assert bad.tolist() == [False] * 10 + [True, False, False, False, False, True, False, False]
+    assert str(d.dtype) == "datetime64[ns]"
+
+
+def test_parse_dates_passes_datetime_columns():
+    s = pd.Series(pd.to_datetime(["2020-02-03 10:00", None]))
+    d, bad = V.parse_dates(s)
+    assert d.tolist()[0] == pd.Timestamp("2020-02-03")
+    assert pd.isna(d.tolist()[1]) and not bad.any()
+    d, _ = V.parse_dates(pd.Series([44927, np.nan]))  # numeric Excel serials
+    assert d.tolist()[0] == pd.Timestamp("2023-01-01")
+
+
+def test_parse_scale_and_year():
+    s, bad = V.parse_scale(pd.Series(["规上", "规下", "是", "否", "Yes", None, "x", "规模以上", "—"]))
+    assert s.tolist() == ["above", "below", "above", "below", "above", None, None, "above", None]
+    assert bad.tolist() == [False] * 6 + [True, False, False]
+    y, bad = V.parse_year(pd.Series(["2023", "2023年", 2023.0, "x", None, "2023.5", "２０２２年度"], dtype=object))
+    assert y.tolist() == [2023, 2023, 2023, pd.NA, pd.NA, pd.NA, 2022]
+    assert bad.tolist() == [False, False, False, True, False, True, False]
+    assert str(y.dtype) == "Int64"
+
+
+def test_to_text_and_normalise_text():
+    cells = pd.Series([1.0, "a", dt.date(2020, 1, 2), 1.5, None, "", True, 1e16, dt.datetime(2020, 1, 2, 3, 4, 5)],
+                      dtype=object)
+    assert V.to_text(cells).tolist() == ["1", "a", "2020-01-02", "1.5", None, None, "是", "1e+16",
+                                         "2020-01-02 03:04:05"]
+    assert V.to_text(pd.Series([3, 4])).tolist() == ["3", "4"]
+    assert V.normalise_text(pd.Series(["  甲 \u3000 公司 ", "", None, "乙（成都）有限公司"])).tolist() == [
+        "甲 公司", None, None, "乙（成都）有限公司"]
+
+
+def test_valid_codes_with_e_are_not_scientific():
+    # real credit codes may hold "E" between digits; Excel's notation always carries a sign
+    codes = pd.Series(["9151130230607212E1", "915113020802936E66", "9.15113E+17", "5E+18"])
+    assert V.scientific_mask(codes).tolist() == [False, False, True, True]
