@@ -16,6 +16,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/parkland demo --out out/demo
+	$(BIN)/parkland map out/demo --per-park --out maps/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check parkland tests benchmarks

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .errors import InputError, ParklandError, PolicyError  # noqa: E402
-from .geo.parcels import prepare_parcels  # noqa: E402
-from .indicators import firm_indicators, group_indicators, parcel_figures  # noqa: E402
-from .io.firms import read_firms  # noqa: E402
-from .io.links import read_links  # noqa: E402
-from .io.parcels import read_parcels  # noqa: E402
-from .link import link_firms  # noqa: E402
-from .pipeline import Assessment, assess  # noqa: E402
+from .errors import InputError, ParklandError, PolicyError
+from .geo.parcels import prepare_parcels
+from .indicators import firm_indicators, group_indicators, parcel_figures
+from .io.firms import read_firms
+from .io.links import read_links
+from .io.parcels import read_parcels
+from .link import link_firms
+from .pipeline import Assessment, assess
 
 __all__ = [
     "Assessment",

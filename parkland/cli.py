@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -22,9 +23,14 @@ MSG = {
     "counts": ("宗地 {parcels} 宗（{mu:,.1f} 亩），企业 {firms} 家，其中 {graded} 家参评；核对清单 {recon} 条",
                "{parcels} parcels ({mu:,.1f} mu), {firms} firms, {graded} graded; {recon} reconciliation rows"),
     "grades": ("评价结果（{policy}）：{grades}", "grades ({policy}): {grades}"),
+    "cleanup": ("低效用地清理：选出 {n} 宗 {sel:,.1f} 亩（目标 {target:,.0f} 亩）",
+                "cleanup: {n} parcels, {sel:,.1f} mu selected (target {target:,.0f} mu)"),
+    "floor": ("闲置厂房盘活：{sel:,.0f} 平方米（目标 {target:,.0f} 平方米）",
+              "idle factory floor: {sel:,.0f} m² selected (target {target:,.0f} m²)"),
     "internal": ("内部错误：{err}（加 --verbose 查看详情，并请报告此问题）",
                  "internal error: {err} (run with --verbose for details, and please report it)"),
     "demo_from": ("使用内置示例数据：{dir}", "using the embedded demo data: {dir}"),
+    "maps": ("已生成 {n} 个地图文件：{dir}", "{n} map files written to {dir}"),
 }
 
 
@@ -98,6 +104,9 @@ def _assess_options(f):
         click.option("--links", default=None, help="企业-宗地对应表"),
         click.option("--parks", default=None, help="园区边界图层"),
         click.option("--parks-layer", default=None),
+        click.option("--buildings", default=None, help="建筑图层 (建筑系数、容积率、闲置厂房)"),
+        click.option("--buildings-layer", default=None),
+        click.option("--raster", "rasters", multiple=True, metavar="NAME=PATH", help="栅格证据, 可重复: ndvi=ndvi.tif"),
         click.option("--previous-firms", default=None, help="上一年企业表 (同比与基准)"),
         click.option("--overrides", default=None, help="异议复核表"),
         click.option("--policy", default="sichuan-2022", show_default=True, help="评价办法: 预设名或 TOML 文件"),
@@ -107,6 +116,14 @@ def _assess_options(f):
         click.option("--firm-coords", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84"),
         click.option("--crs", default=None, help="无坐标系图层的 EPSG, 如 4523"),
         click.option("--io-engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio"),
+        click.option("--target-mu", type=float, default=None, help="低效用地清理目标 (亩), 默认取评价办法 [targets]"),
+        click.option("--target-floor-m2", type=float, default=None, help="闲置厂房盘活目标 (平方米)"),
+        click.option("--strategy", type=click.Choice(["priority", "fewest-firms", "min-overshoot"]), default=None),
+        click.option("--basemap", default="none", show_default=True,
+                     help="底图: none|tianditu|gaode|osm|URL 模板 (none: 页面不发出任何请求)"),
+        click.option("--public", is_flag=True, default=False, help="公开版地图: 不含税收、营收、得分, 图形概化"),
+        click.option("--lists", type=click.Choice(["default", "xlsx"]), default="default",
+                     help="清单: 不超过 5 万行写 Excel (default), 或总写 Excel (xlsx)"),
         click.option("--lang", type=click.Choice(["zh", "en"]), default="zh"),
         click.option("--verbose", "-v", is_flag=True, default=False),
         click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="输出目录"),
@@ -120,22 +137,48 @@ def _do_assess(kw: dict[str, Any]) -> None:
     from .pipeline import STAGES, assess
 
     lang, verbose, out = kw.pop("lang"), kw.pop("verbose"), kw.pop("out")
+    basemap, public, lists = kw.pop("basemap", "none"), kw.pop("public", False), kw.pop("lists", "default")
+    kw["rasters"] = _rasters(kw.get("rasters") or ())
     bar = _Bar(lang, verbose, total=len(STAGES))
     try:
         crs = kw.pop("crs")
         a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, **kw)
         bar("write")
-        a.write(out, lang=lang)
+        a.write(out, lang=lang, lists=lists, basemap=basemap, public=public)
+        for w in a.meta.get("map_warnings") or []:
+            click.echo(w, err=True)
     finally:
         bar.close()
     s = a.summary()
     graded = s["counts"]["firms_by_status"].get("graded", 0)
     click.echo(_m("counts", lang, parcels=s["counts"]["parcels"], mu=s["areas"]["parcels_mu"],
                   firms=s["counts"]["firms_in"], graded=graded, recon=s["counts"]["reconciliation_rows"]))
+    if s.get("cleanup"):
+        c = s["cleanup"]
+        click.echo(_m("cleanup", lang, sel=c["selected_mu"], target=c["target_mu"], n=c["parcels"]))
+    if s.get("idle_floor", {}).get("selected_m2") is not None:
+        c = s["idle_floor"]
+        click.echo(_m("floor", lang, sel=c["selected_m2"], target=c["target_m2"]))
     if s.get("grades"):
         click.echo(_m("grades", lang, policy=s["policy"]["name"],
                       grades="  ".join(f"{g} {n}" for g, n in s["grades"].items())))
     click.echo(_m("done", lang, out=os.path.abspath(out)))
+
+
+def _rasters(specs: tuple[str, ...] | dict) -> dict[str, str]:
+    """``NAME=PATH`` pairs → {name: path}; a bad spec is an input error."""
+    if isinstance(specs, dict):
+        return specs
+    out: dict[str, str] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise InputError(f"--raster 应写成 名称=路径，例如 ndvi=ndvi.tif，而不是 {spec}",
+                             f"--raster takes NAME=PATH, e.g. ndvi=ndvi.tif, not {spec}")
+        if not Path(path.strip()).is_file():
+            raise InputError("栅格文件不存在", "raster file not found", file=path.strip())
+        out[name.strip()] = path.strip()
+    return out
 
 
 @main.command("assess")
@@ -164,9 +207,35 @@ def demo_cmd(out: str, policy: str, lang: str, verbose: bool) -> None:
             "firms": str(d / "firms_2025.xlsx"), "firms_sheet": None, "links": str(d / "links.csv"),
             "parks": str(d / "city.gpkg"), "parks_layer": "parks", "year": 2025, "as_of": None,
             "previous_firms": str(d / "firms_2024.xlsx"), "overrides": None, "policy": policy,
+            "buildings": str(d / "city.gpkg"), "buildings_layer": "buildings", "rasters": {"ndvi": str(d / "ndvi.tif")},
+            "target_mu": None, "target_floor_m2": None, "strategy": None,
+            "basemap": "none", "public": False, "lists": "default",
             "area_basis": "polygon", "firm_coords": "wgs84", "crs": None, "io_engine": "pyogrio",
             "lang": lang, "verbose": verbose, "out": out,
         })
+
+    _run(run, lang, verbose)
+
+
+@main.command("map")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "map_dir", default=None, type=click.Path(file_okay=False), help="地图目录 (默认: 结果目录)")
+@click.option("--per-park", is_flag=True, default=False, help="每个园区一张地图, 另加索引页")
+@click.option("--basemap", default="none", show_default=True)
+@click.option("--public", is_flag=True, default=False)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--verbose", "-v", is_flag=True, default=False)
+def map_cmd(out_dir: str, map_dir: str | None, per_park: bool, basemap: str, public: bool, lang: str,
+            verbose: bool) -> None:
+    """由结果目录重新生成离线地图 (map.html, 或每园区一张及索引页)。"""
+
+    def run() -> None:
+        from .report.maps import render_dir
+
+        files, warnings = render_dir(out_dir, map_dir, per_park=per_park, basemap=basemap, public=public, lang=lang)
+        for w in warnings:
+            click.echo(w, err=True)
+        click.echo(_m("maps", lang, n=len(files), dir=os.path.abspath(map_dir or out_dir)))
 
     _run(run, lang, verbose)
 

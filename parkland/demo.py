@@ -567,7 +567,8 @@ def build(seed: int = SEED) -> DemoCity:
     area_design = P.area_design.to_numpy().copy()
     agreed_inv = np.round(area_design * MU_PER_M2 * (150 + 230 * rs[:, 4]), 2)
     actual_inv = np.round(agreed_inv * (0.85 + 0.5 * rs[:, 5]), 2)
-    developed = np.round(area_design * (0.85 + 0.15 * rs[:, 6]), 2)
+    # completed projects developed their whole parcel; one in ten stopped part-way (用而未尽)
+    developed = np.round(area_design * np.where(rs[:, 6] < 0.1, 0.5 + 4.5 * rs[:, 6], 1.0), 2)
     old = (granted < pd.Timestamp("2008-01-01")).to_numpy() & (role == "active")
     # idle, never started: 1–2 years and over 2 years past the agreed start, plus the two boundary cases
     ns = idle_ns_idx
@@ -1250,10 +1251,10 @@ def _buildings(
             fw = X1 - fx0
             if Y1 - fy0 < 15:
                 continue
-            target = rng.uniform(0.2, 0.5) * p.area_design - ow * od
+            target = rng.uniform(0.3, 0.55) * p.area_design - ow * od
             fd = float(np.clip(target / fw, 15, Y1 - fy0))
             main = "仓库" if uses[i] == "仓储用地" else "厂房"
-            floors = 1 if main == "仓库" else int(rng.choice([1, 2, 3, 4], p=[0.55, 0.25, 0.12, 0.08]))
+            floors = 1 if main == "仓库" else int(rng.choice([1, 2, 3, 4], p=[0.2, 0.35, 0.3, 0.15]))
             recs.append([i, fx0, fy0, X1, fy0 + fd, main, floors, "在用"])
             room = Y1 - (fy0 + fd + 8)
             if room > 30 and rng.random() < 0.4:
@@ -1522,6 +1523,8 @@ def write(city: DemoCity, out: Path) -> dict[str, Path]:
     ) as dst:
         dst.write(city.ndvi, 1)
         dst.update_tags(NDVI_SCALE="NDVI = DN / 100 - 1", SOURCE="parkland demo (synthetic)")
+        dst.scales = (0.01,)  # GDAL scale/offset: readers (and zonal_stats) get NDVI itself
+        dst.offsets = (-1.0,)
     return paths
 
 

@@ -19,14 +19,18 @@ import pandas as pd
 
 from . import __version__, recon
 from .errors import InputError
+from .geo.buildings import building_metrics, idle_floor
 from .geo.parcels import prepare_parcels
-from .geo.parks import assign_parks
+from .geo.parks import assign_parks, detect_park_name_column
+from .geo.zonal import zonal_stats
 from .indicators import firm_indicators, parcel_figures
 from .io.firms import read_firms
 from .io.layers import read_layer
 from .io.links import read_links
 from .io.parcels import read_parcels
+from .land import diagnose
 from .link import link_firms
+from .plan import candidates, scenario, select, select_floor, summary_block, targets
 from .schema import INDICATORS, SUMMABLE
 from .scoring import (
     apply_overrides_after,
@@ -45,10 +49,12 @@ Progress = Callable[[str], None]
 #: stage names shown by the progress bar (Chinese, English)
 STAGES = {
     "read": ("读取输入", "reading inputs"),
-    "geo": ("计算宗地面积", "measuring parcels"),
+    "geo": ("计算宗地面积与建筑", "measuring parcels and buildings"),
     "link": ("关联企业与宗地", "linking firms to parcels"),
     "indicators": ("计算亩均指标", "computing indicators"),
     "scoring": ("综合评价分类", "grading firms"),
+    "land": ("认定闲置低效用地", "diagnosing land"),
+    "plan": ("编制清理计划", "planning the cleanup"),
     "write": ("写出结果", "writing outputs"),
 }
 
@@ -67,6 +73,9 @@ class Assessment:
     policy: Policy | None = None
     previous: pd.DataFrame | None = None  # last year's firms, linked on this year's parcels, graded
     audit: pd.DataFrame | None = None  # 异议复核: every override applied
+    cleanup: gpd.GeoDataFrame | None = None  # candidates with rank, selected, cumulative_mu
+    idle_floor: pd.DataFrame | None = None  # idle factory floor, ranked, with selected
+    plan: dict[str, Any] = field(default_factory=dict)  # summary_block: cleanup, idle_floor, targets, scenario
     meta: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -119,16 +128,29 @@ class Assessment:
         if self.previous is not None and "grade_direction" in f:
             out["year_on_year"] = {"previous_firms": len(self.previous),
                                    "grade_direction": value_counts(f["grade_direction"])}
+        out.update(self.plan)
+        if "idle" in p:
+            out["land"] = {k: {"parcels": int(p[k].fillna(False).astype(bool).sum()),
+                               "mu": float(p.loc[p[k].fillna(False).astype(bool), "area_mu"].sum())}
+                           for k in ("idle", "vacant", "stopped", "low_efficiency")}
+            out["land"]["flag_reasons"] = value_counts(p["flag_reasons"].str.split(";").explode().replace("", None))
         if self.audit is not None:
             out["overrides"] = {"applied": len(self.audit),
                                 "audit": self.audit.to_dict(orient="records")}
         return out
 
-    def write(self, out_dir: str | os.PathLike, *, lang: str | None = None) -> Path:
-        """Write parcels.gpkg, firms.csv, reconciliation.csv and summary.json into ``out_dir``."""
+    def summary_version(self) -> str:
+        return __version__
+
+    def write(self, out_dir: str | os.PathLike, *, lang: str | None = None, lists: str = "default",
+              basemap: str = "none", public: bool = False, map_html: bool = True) -> Path:
+        """Write the output folder of DESIGN.md into ``out_dir``: parcels.gpkg, firms.csv,
+        reconciliation.csv, summary.json, cleanup.gpkg/.xlsx, idle_floor.xlsx, grades.xlsx, notice.xlsx and
+        map.html (``map_html=False`` skips the map)."""
         from .report.output import write_outputs
 
-        return write_outputs(self, Path(out_dir), lang=lang or self.meta.get("lang", "zh"))
+        return write_outputs(self, Path(out_dir), lang=lang or self.meta.get("lang", "zh"), lists=lists,
+                             basemap=basemap, public=public, map_html=map_html)
 
 
 def _sum(s: pd.Series) -> float | None:
@@ -177,6 +199,9 @@ def assess(
     links: str | os.PathLike | pd.DataFrame | None = None,
     parks: str | os.PathLike | gpd.GeoDataFrame | None = None,
     parks_layer: str | None = None,
+    buildings: str | os.PathLike | gpd.GeoDataFrame | None = None,
+    buildings_layer: str | None = None,
+    rasters: dict[str, str | os.PathLike] | None = None,
     previous_firms: str | os.PathLike | pd.DataFrame | None = None,
     overrides: str | os.PathLike | pd.DataFrame | None = None,
     policy: str | os.PathLike | Policy = "sichuan-2022",
@@ -186,6 +211,9 @@ def assess(
     firm_coords: str = "wgs84",
     crs: str | int | None = None,
     io_engine: str = "pyogrio",
+    target_mu: float | None = None,
+    target_floor_m2: float | None = None,
+    strategy: str | None = None,
     lang: str = "zh",
     progress: Progress | None = None,
 ) -> Assessment:
@@ -256,6 +284,19 @@ def assess(
         extra = before.meta.get("links")
         if extra is not None and len(extra):
             l_raw = extra if l_raw is None else pd.concat([l_raw, extra], ignore_index=True)
+    bld_gdf = None
+    if buildings is not None:
+        if isinstance(buildings, gpd.GeoDataFrame):
+            bld_gdf = buildings
+        else:
+            loaded = read_layer(buildings, layer=buildings_layer, engine=io_engine, source="buildings")
+            bld_gdf = loaded.frame
+            recs.append(loaded.recon)
+            inputs["buildings"] = _input_meta(loaded.meta)
+    for name, path in (rasters or {}).items():
+        from .io.tables import sha256_file
+
+        inputs[f"raster_{name}"] = {"file": Path(str(path)).name, "sha256": sha256_file(path)}
     parks_gdf = None
     if parks is not None:
         if isinstance(parks, gpd.GeoDataFrame):
@@ -265,6 +306,10 @@ def assess(
             parks_gdf = loaded.frame
             recs.append(loaded.recon)
             inputs["parks"] = _input_meta(loaded.meta)
+        if len(parks_gdf) and "park" not in parks_gdf.columns:
+            name_col = detect_park_name_column(parks_gdf)
+            if name_col is not None:
+                parks_gdf = parks_gdf.assign(park=parks_gdf[name_col])
 
     step("geo")
     geo = prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
@@ -277,11 +322,18 @@ def assess(
     boundary_park = None
     if parks_gdf is not None and len(parks_gdf):
         boundary_park = assign_parks(pcl.assign(park=None), parks_gdf)
+    bm = None
+    floor_area = None
+    if bld_gdf is not None:
+        bm = building_metrics(pcl, bld_gdf)
+        recs.append(bm.recon)
+        floor_area = bm.frame["floor_area_m2"]
+    zs = zonal_stats(pcl, rasters) if rasters else None
 
     step("link")
     yr = _year_of(f_raw, year)
     linked = link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
-                        park_boundary=boundary_park)
+                        park_boundary=boundary_park, floor_area_m2=floor_area)
     recs.append(_with_headers(linked.recon, {"firms": inputs.get("firms", {}).get("columns"),
                                              "links": inputs.get("links", {}).get("columns")}))
 
@@ -299,9 +351,14 @@ def assess(
     prev_f = None
     if prev_raw is not None:
         prev_linked = link_firms(prev_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
-                                 park_boundary=boundary_park, source="previous_firms")
+                                 park_boundary=boundary_park, floor_area_m2=floor_area, source="previous_firms")
         recs.append(prev_linked.recon)
         prev_f = firm_indicators(prev_linked.firms)
+        prev_parcels = pcl[["source_row", "parcel_id", "land_area_mu", "area_mu"]].copy()
+        prev_parcels["park"] = prev_linked.parcels["park"].to_numpy()
+        prev_parcels["firm_count"] = prev_linked.parcels["firm_count"].to_numpy()
+        prev_parcels = pd.concat([prev_parcels, parcel_figures(pcl, prev_f, prev_linked.pairs,
+                                                               area_column="land_area_mu")], axis=1)
 
     step("scoring")
     as_of_ts = _as_of(yr, as_of)
@@ -320,6 +377,35 @@ def assess(
         f = pd.concat([f, yoy.frame.drop(columns=[c for c in yoy.frame.columns if c in f.columns])], axis=1)
         prev_graded = yoy.meta.get("previous")
     pcl["grade"] = parcel_grades(pcl, linked.pairs, f, pol).to_numpy()
+
+    step("land")
+    if bm is not None:
+        bcols = [c for c in bm.frame.columns if c not in pcl.columns]
+        pcl = pd.concat([pcl, bm.frame[bcols].set_index(pcl.index)], axis=1)
+    diag = diagnose(pcl, f, linked.pairs, as_of=as_of_ts, thresholds=pol.land, previous_firms=prev_f,
+                    raster_stats=zs)
+    recs.append(diag.recon)
+    pcl = gpd.GeoDataFrame(diag.frame, geometry=geo.frame.geometry.name, crs=geo.frame.crs)
+
+    step("plan")
+    plan_cfg = {k: v for k, v in (pol.plan or {}).items() if k != "strategy"}
+    strat = strategy or (pol.plan or {}).get("strategy", "priority")
+    tg = pol.targets or {}
+    t_mu = float(target_mu if target_mu is not None else tg.get("cleanup_mu", 1000))
+    t_floor = float(target_floor_m2 if target_floor_m2 is not None else tg.get("idle_floor_m2", 20000))
+    cands = candidates(pcl, f, linked.pairs, plan_cfg=plan_cfg)
+    sel, sel_rep = select(cands, t_mu, strategy=strat, plan_cfg=plan_cfg)
+    floor_sel, floor_rep = None, None
+    if bm is not None:
+        idle_b = idle_floor(bm, pcl["stopped"].fillna(False).astype(bool)).meta["idle_buildings"].copy()
+        idle_b["park"] = idle_b["parcel_row"].map(pd.Series(pcl["park"].to_numpy(), index=pcl["source_row"]))
+        floor_sel, floor_rep = select_floor(idle_b, t_floor, strat, plan_cfg=plan_cfg)
+    tfig = targets(pcl, prev_parcels if prev_f is not None else None, goals=tg)
+    scen = {b: scenario(pcl, sel, basis=b) for b in ("park_average", "a_grade_average")}
+    plan_summary = summary_block(sel_rep, floor_rep, tfig, scen)
+    if floor_rep is None:
+        plan_summary["idle_floor"] = {"target_m2": t_floor, "selected_m2": None,
+                                      "note": "no building layer given (--buildings)"}
     parks_t = park_table(f, pcl)
     counties_t = county_table(f, pcl)
     audit = None
@@ -342,9 +428,10 @@ def assess(
         "benchmarks": graded.meta.get("benchmarks"),
         "policy": pol.name,
     }
+    meta["rasters"] = sorted((rasters or {}).keys())
     return Assessment(parcels=pcl, firms=f, pairs=linked.pairs, recon=recon.concat(recs), parks=parks_t,
                       counties=counties_t, park_boundaries=parks_gdf, policy=pol, previous=prev_graded,
-                      audit=audit, meta=meta)
+                      audit=audit, cleanup=sel, idle_floor=floor_sel, plan=plan_summary, meta=meta)
 
 
 def _with_headers(rec: pd.DataFrame, columns: dict[str, dict | None]) -> pd.DataFrame:

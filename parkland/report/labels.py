@@ -213,6 +213,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "parcel_row": ("宗地源数据行号", "parcel source row"),
 }
 
+# --- cleanup plan and lists (plan.py, report/lists.py) ---
+LABELS.update({
+    "tier": ("优先档次", "priority tier"),
+    "operating_firms": ("在营企业数", "operating firms"),
+    "priority_score": ("优先分值", "priority score"),
+    "shortfall_ratio": ("低于标准程度", "shortfall below the threshold"),
+    "cumulative_m2": ("累计面积（平方米）", "cumulative (m²)"),
+    "reasons_text": ("认定原因说明", "reasons explained"),
+    "use": ("建筑用途", "building use"),
+    "state": ("使用状态", "state of use"),
+    "idle_basis": ("认定依据", "basis"),
+    "parcel_row": ("宗地源数据行号", "parcel source row"),
+})
+
 #: status values
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "graded": ("已评价", "graded"),

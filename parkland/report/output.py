@@ -14,8 +14,13 @@ import pandas as pd
 
 from .. import recon
 from ..schema import FIRM_FIGURES, INDICATORS
+from .excel import Sheet, write_workbook
 from .export import write_csv, write_gpkg_layers, write_text
-from .summary import dumps
+from .lists import cleanup_list, grades_list, idle_floor_list, notice_list
+from .summary import dumps, run_timestamp
+
+#: a list longer than this is written as CSV only, unless --lists xlsx (DESIGN.md)
+XLSX_MAX_ROWS = 50_000
 
 if TYPE_CHECKING:
     from ..pipeline import Assessment
@@ -70,8 +75,32 @@ def firms_table(a: Assessment) -> pd.DataFrame:
     return out
 
 
-def write_outputs(a: Assessment, out: Path, *, lang: str = "zh") -> Path:
-    """Write the output folder; returns it."""
+def _notes(a: Assessment, what_zh: str, what_en: str, lang: str) -> dict[str, object]:
+    zh = lang != "en"
+    pol = a.policy
+    return {
+        ("内容" if zh else "content"): what_zh if zh else what_en,
+        ("评价办法" if zh else "policy"): f"{pol.name}（{pol.title}）" if pol is not None and zh else
+        (pol.name if pol is not None else ""),
+        ("评价办法哈希" if zh else "policy sha256"): pol.sha256 if pol is not None else "",
+        ("数据年份" if zh else "data year"): a.meta.get("year"),
+        ("评价日期" if zh else "evaluation date"): a.meta.get("as_of"),
+        ("生成时间" if zh else "run time"): run_timestamp(),
+        ("软件" if zh else "software"): f"parkland {a.summary_version()}",
+    }
+
+
+def _list(path: Path, frame: pd.DataFrame, sheets: list[Sheet], notes: dict, lists: str, lang: str) -> Path:
+    """A workbook up to XLSX_MAX_ROWS rows (or always with lists="xlsx"), else the CSV beside it."""
+    if lists == "xlsx" or len(frame) <= XLSX_MAX_ROWS:
+        return write_workbook(path, sheets, lang=lang, notes=notes)
+    return write_csv(frame, path.with_suffix(".csv"))
+
+
+def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
+                  basemap: str = "none", public: bool = False, map_html: bool = True) -> Path:
+    """Write the output folder; returns it. Map warnings (e.g. an embedded tile key) are in
+    ``a.meta['map_warnings']``."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"parcels": parcels_table(a)}
     if a.park_boundaries is not None and len(a.park_boundaries):
@@ -80,7 +109,42 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh") -> Path:
             pb = pb.to_crs(a.parcels.crs)
         layers["parks"] = pb
     write_gpkg_layers(layers, out / "parcels.gpkg")
-    write_csv(firms_table(a), out / "firms.csv")
+    firms = firms_table(a)
+    write_csv(firms, out / "firms.csv")
     write_csv(recon.render(a.recon, lang), out / "reconciliation.csv")
+    zh = lang != "en"
+    if a.cleanup is not None:
+        cl = a.cleanup
+        if isinstance(cl, gpd.GeoDataFrame):
+            write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")
+        lst = cleanup_list(cl, lang)
+        sheets = [Sheet("清理计划" if zh else "cleanup", lst, {"kind": "类型" if zh else "kind",
+                                                             "firms": "宗地上企业" if zh else "firms"})]
+        parks = sorted(p for p in lst["park"].dropna().unique()) if "park" in lst else []
+        if 1 < len(parks) <= 30:
+            sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in parks]
+        _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
+              lists, lang)
+    if a.idle_floor is not None:
+        lst = idle_floor_list(a.idle_floor)
+        _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
+              _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
+    g = grades_list(firms, lang)
+    sheets = [Sheet("评价结果" if zh else "grades", g)]
+    if a.audit is not None:
+        sheets.append(Sheet("异议复核" if zh else "overrides audit", a.audit))
+    _list(out / "grades.xlsx", g, sheets, _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang),
+          lists, lang)
+    nt = notice_list(a.firms, lang)
+    nt_headers = {"name": "企业名称", "uscc": "统一社会信用代码", "park": "园区", "grade": "评价等级"} if zh else {}
+    _list(out / "notice.xlsx", nt, [Sheet("公示名单" if zh else "public notice", nt, nt_headers)],
+          _notes(a, "亩均效益评价结果公示名单", "public notice list", lang), lists, lang)
+    if map_html:
+        from .maps import write_map
+
+        cleanup = a.cleanup if isinstance(a.cleanup, gpd.GeoDataFrame) else None
+        a.meta["map_warnings"] = write_map(out / "map.html", layers["parcels"], firms,
+                                           parks=layers.get("parks"), cleanup=cleanup, basemap=basemap,
+                                           public=public, lang=lang)
     write_text(dumps(a.summary()), out / "summary.json")
     return out

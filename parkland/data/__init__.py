@@ -1,0 +1,1 @@
+"""Data files shipped with parkland (control indicators, industry-code crosswalks)."""

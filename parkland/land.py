@@ -1,0 +1,682 @@
+"""Land diagnosis: idle, vacant, stopped and low-efficiency parcels, each flag with its reason codes and a
+Chinese note for the land officer saying what it was based on.
+
+Rules (``as_of`` is the evaluation date; "Y years after d" is the calendar date d + Y years, so a rule
+that needs "one year" is met on the anniversary itself):
+
+Legal idle land (闲置土地处置办法, 国土资源部令第53号, 2012) — ``idle``:
+
+* ``IDLE_NOT_STARTED``: agreed_start + ``idle_start_years`` ≤ as_of, and no actual_start, or an
+  actual_start later than agreed_start + ``idle_start_years``. idle_years = (min(actual_start, as_of) −
+  agreed_start) in years (365.2425 days).
+* ``IDLE_STOPPED``: started (actual_start ≤ as_of), developed share < ``idle_developed_share`` (1/3) or
+  investment share < ``idle_investment_share`` (25 %), and stopped_since + ``idle_stopped_years`` ≤
+  as_of. developed share = developed_m2 / area_m2 where both are known, else developed_share;
+  investment share = actual_investment_wan / agreed_investment_wan. idle_years = (as_of − stopped_since).
+* ``idle_fee_due`` (20 % of the land price) = idle (one year reached); ``reclaim_warning`` and
+  ``IDLE_RECLAIM``: the same date test with ``reclaim_years`` (2) instead of one year.
+
+Vacant — ``vacant``: no linked firm (firm_count = 0) and no building (building_count = 0: ``VACANT``);
+or no firm, no building known, and raster evidence of no use (``VACANT_RASTER``): with
+``vacant_raster = {name, min_mean | max_mean, min_coverage}``, ``<name>_mean`` ≥ min_mean (e.g. NDVI of
+vegetation) or ≤ max_mean, on parcels whose ``<name>_coverage`` ≥ min_coverage.
+
+Stopped — ``stopped``: every firm linked to the parcel (pairs) has stopped: revenue_wan, tax_wan and
+electricity_10k_kwh all reported and all 0 (``STOPPED``; a missing figure is unknown, not zero), or
+(with ``previous_firms``, matched by uscc) each of revenue_wan and electricity_10k_kwh known in both
+years fell by more than ``stopped_drop`` (70 %) (``STOPPED_DROP``).
+
+Low efficiency — ``low_efficiency`` (parcels with at least one linked firm for the money tests; parcels
+with at least one building for the control indicators):
+
+* ``LOW_TAX``: tax_per_mu < ``low_tax_per_mu`` (8 万元/亩, the Sichuan 标准地 entry figure);
+* ``LOW_REVENUE``: revenue_per_mu < ``low_revenue_per_mu`` (off when None);
+* ``LOW_TAX_PARK``: tax_per_mu < ``park_tax_fraction`` (0.5) × the park's Σ tax_wan / Σ area_mu over its
+  parcels with firms and a known tax;
+* ``LOW_FAR``: far < the 2008 minimum 容积率 of the parcel's industry (control table, see
+  :func:`far_min_for`); ``LOW_COVERAGE``: building_coverage < ``coverage_min`` (30 %);
+* ``GRADE_D``: grade == "D" (when the column exists);
+* ``OVERDUE_COMPLETION``: agreed_completion + ``overdue_completion_years`` (2) ≤ as_of and not completed
+  by then: an ``actual_completion`` column, when present, is NaT or later; without it, the parcel must
+  show it is unfinished (developed share < 0.99; an investment under budget is no such sign).
+
+A parcel's industry is its landholder's (the firm whose uscc = holder_uscc, or ``holder_firm_row``),
+else the strictest (highest minimum FAR) among its linked firms, else its own industry_code.
+
+Huzhou's five kinds (``huzhou_kind``, the first that applies, also added to flag_reasons):
+批而未供 (``granted`` column present but empty, no holder, no firm), 供而未用 (granted ≤ as_of, not
+started, past the agreed start — else one year after granting —, no firm, no building), 用而未尽
+(started and developed share < 1, or built with LOW_FAR/LOW_COVERAGE), 建而未投 (buildings but no
+firm, or stopped), 投而未达标 (firms operating, LOW_TAX/LOW_REVENUE/LOW_TAX_PARK/GRADE_D).
+
+Threshold keys (the policy's ``[land]`` table; defaults in :data:`DEFAULTS`; the preset spellings
+``idle_after_years``, ``reclaim_after_years``, ``low_tax_park_ratio`` and ``min_building_coverage`` are
+accepted as aliases): low_tax_per_mu, low_revenue_per_mu, park_tax_fraction, stopped_drop,
+idle_start_years, idle_developed_share, idle_investment_share, idle_stopped_years, reclaim_years,
+overdue_completion_years, vacant_raster, industry_edition ("2017" or "2002"), far_min_overrides
+({2002 division: minimum}), far_min_add, far_min_add_codes, coverage_min, huzhou (bool).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parkland import recon
+from parkland.errors import PolicyError
+from parkland.io.values import to_text
+from parkland.recon import Loaded
+from parkland.report.labels import REASON_LABELS
+
+try:  # Python ≥ 3.11
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DAYS_PER_YEAR = 365.2425
+#: default thresholds (configurable in the policy's [land] table)
+DEFAULTS: dict[str, Any] = {
+    "low_tax_per_mu": 8.0,
+    "low_revenue_per_mu": None,
+    "park_tax_fraction": 0.5,
+    "stopped_drop": 0.7,
+    "idle_start_years": 1.0,
+    "idle_developed_share": 1.0 / 3.0,
+    "idle_investment_share": 0.25,
+    "idle_stopped_years": 1.0,
+    "reclaim_years": 2.0,
+    "overdue_completion_years": 2.0,
+    # NDVI ≥ 0.4 over at least half the parcel: green (grass, shrubs, crops), not roofs or paving
+    "vacant_raster": {"name": "ndvi", "min_mean": 0.4, "min_coverage": 0.5},
+    "industry_edition": "2017",
+    "far_min_overrides": {},
+    "far_min_add": 0.0,
+    "far_min_add_codes": None,
+    "coverage_min": None,  # None: the control file's 0.30
+    "huzhou": True,
+}
+#: other spellings of the keys (as in the shipped presets)
+ALIASES = {"idle_after_years": "idle_start_years", "reclaim_after_years": "reclaim_years",
+           "low_tax_park_ratio": "park_tax_fraction", "min_building_coverage": "coverage_min"}
+_NUMBER_KEYS = ("low_tax_per_mu", "low_revenue_per_mu", "park_tax_fraction", "stopped_drop",
+                "idle_start_years", "idle_developed_share", "idle_investment_share", "idle_stopped_years",
+                "reclaim_years", "overdue_completion_years", "far_min_add", "coverage_min")
+#: the order of reason codes in flag_reasons
+REASON_ORDER = tuple(REASON_LABELS)
+HUZHOU = ("HUZHOU_APPROVED_NOT_SUPPLIED", "HUZHOU_SUPPLIED_NOT_USED", "HUZHOU_USED_NOT_FULL",
+          "HUZHOU_BUILT_NOT_OPERATING", "HUZHOU_OPERATING_BELOW_STANDARD")
+#: columns :func:`diagnose` adds
+OUTPUT_COLUMNS = ("idle", "vacant", "stopped", "low_efficiency", "flag_reasons", "flag_detail", "idle_years",
+                  "idle_fee_due", "reclaim_warning", "huzhou_kind", "control_code_2002", "control_source",
+                  "far_min", "coverage_min", "developed_share_used", "investment_share")
+
+
+# --------------------------------------------------------------------------------------------------
+# control indicators and the GB/T 4754 crosswalk
+# --------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def control_indicators() -> dict[str, Any]:
+    """The 2008 control table (``parkland/data/control_indicators.toml``): ``far_min`` {2002 division:
+    minimum 容积率}, ``coverage_min`` (0.30), ``high_storey_m`` (8), ``source``."""
+    text = resources.files("parkland.data").joinpath("control_indicators.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@lru_cache(maxsize=1)
+def crosswalk() -> pd.DataFrame:
+    """GB/T 4754-2017 division (or group) → 2002 division (``parkland/data/gbt4754_2017_to_2002.csv``):
+    columns code_2017, code_2002 (None: no 2002 manufacturing division), names, note, source."""
+    with resources.files("parkland.data").joinpath("gbt4754_2017_to_2002.csv").open("r", encoding="utf-8") as f:
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+    df["code_2002"] = df["code_2002"].where(df["code_2002"] != "", None)
+    return df
+
+
+def _digits(codes: pd.Series) -> pd.Series:
+    """'C3811' / 'c 38-11' / 3811.0 → '3811'; None when there are no digits."""
+    t = to_text(codes).astype("string").str.normalize("NFKC").str.upper()
+    t = t.str.replace(r"^[A-T]", "", regex=True).str.replace(r"[^0-9]", "", regex=True).astype(object)
+    return t.where(t.notna() & (t != ""), None)
+
+
+def to_gbt2002(codes: pd.Series, edition: str = "2017") -> pd.Series:
+    """2002 two-digit division of industry codes (GB/T 4754; a leading section letter is ignored).
+
+    ``edition`` "2017" (also right for 2011: the manufacturing divisions are the same) maps through the
+    crosswalk, the longest matching prefix first (a 3-digit group such as 292 plastics → 2002 30 wins
+    over its division 29 → 29); "2002" takes the first two digits. None when no 2002 manufacturing
+    division corresponds (e.g. 2017 43 repair) or the code is missing.
+    """
+    d = _digits(codes)
+    if str(edition) == "2002":
+        out = d.str[:2] if len(d) else d
+        return out.astype(object).where(d.notna(), None)
+    cw = crosswalk()
+    table = dict(zip(cw["code_2017"], cw["code_2002"]))
+    out = pd.Series(None, index=codes.index, dtype=object)
+    done = pd.Series(False, index=codes.index)
+    for width in sorted({len(k) for k in table}, reverse=True):
+        if not len(d):
+            break
+        pre = d.str[:width].where(d.str.len() >= width)
+        hit = pre.isin(list(table)) & ~done
+        out[hit] = pre[hit].map(table)
+        done |= hit
+    return out.where(out.notna(), None)
+
+
+def far_table(thresholds: dict | None = None) -> dict[str, float]:
+    """The minimum-FAR table by 2002 division after the policy: (override or table value) + add."""
+    t = _thresholds(thresholds)
+    base = {str(k): float(v) for k, v in control_indicators()["far_min"].items()}
+    for k, v in (t["far_min_overrides"] or {}).items():
+        base[str(k)] = float(v)
+    add = float(t["far_min_add"] or 0.0)
+    codes = t["far_min_add_codes"]
+    if add:
+        for k in base:
+            if codes is None or k in {str(c) for c in codes}:
+                base[k] = base[k] + add
+    return base
+
+
+def far_min_for(codes: pd.Series, thresholds: dict | None = None, edition: str | None = None) -> pd.Series:
+    """Minimum 容积率 of each industry code (NaN when no control value applies)."""
+    t = _thresholds(thresholds)
+    c02 = to_gbt2002(codes, edition or t["industry_edition"])
+    return c02.map(far_table(t)).astype("float64")
+
+
+def coverage_min(thresholds: dict | None = None) -> float:
+    """The 建筑系数 floor: the policy's coverage_min, else the control file's (0.30)."""
+    t = _thresholds(thresholds)
+    v = t["coverage_min"]
+    return float(control_indicators()["coverage_min"] if v is None else v)
+
+
+# --------------------------------------------------------------------------------------------------
+# thresholds
+# --------------------------------------------------------------------------------------------------
+def _thresholds(thresholds: dict | None) -> dict[str, Any]:
+    """Defaults updated with the policy's values (aliases accepted; a nested ``control`` table merged)."""
+    t = copy.deepcopy(DEFAULTS)
+    given = dict(thresholds or {})
+    if isinstance(given.get("control"), dict):
+        given = {**given.pop("control"), **given}
+    for k, v in given.items():
+        k = ALIASES.get(k, k)
+        if k == "vacant_raster" and isinstance(v, dict):
+            t[k] = {**(DEFAULTS["vacant_raster"] if v.get("name", "ndvi") == "ndvi" else {}), **v}
+        else:
+            t[k] = v
+    for k in _NUMBER_KEYS:
+        v = t[k]
+        if v is None and k in ("low_revenue_per_mu", "coverage_min"):
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+            raise PolicyError(f"[land] {k} 应为非负数，当前为 {v!r}", f"[land] {k} must be a non-negative number, not {v!r}",
+                              column=k)
+    if t["vacant_raster"] is not None and not isinstance(t["vacant_raster"], dict):
+        raise PolicyError("[land] vacant_raster 应为表，如 {name = \"ndvi\", min_mean = 0.4}",
+                          "[land] vacant_raster must be a table like {name = \"ndvi\", min_mean = 0.4}",
+                          column="vacant_raster")
+    return t
+
+
+# --------------------------------------------------------------------------------------------------
+# small vectorised helpers
+# --------------------------------------------------------------------------------------------------
+def _col(df: pd.DataFrame, name: str, kind: str = "float") -> pd.Series:
+    if kind == "date":
+        if name in df.columns:
+            return pd.to_datetime(df[name], errors="coerce").astype("datetime64[ns]")
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
+    if name in df.columns:
+        return pd.to_numeric(df[name], errors="coerce").astype("float64")
+    return pd.Series(np.nan, index=df.index, dtype="float64")
+
+
+def _plus_years(dates: pd.Series, years: float) -> pd.Series:
+    """Calendar date + years (whole months: 1.5 years = 18 months); NaT stays NaT."""
+    months = round(float(years) * 12)
+    return dates + pd.DateOffset(months=months)
+
+
+def _ds(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m-%d").astype("str").fillna("无")
+
+
+def _num(x: pd.Series, nd: int = 2) -> pd.Series:
+    r = x.round(nd) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return r.astype("str").where(r.notna(), "未知")
+
+
+def _pct(x: pd.Series, nd: int = 2) -> pd.Series:
+    return (_num(x * 100.0, nd) + "%").where(x.notna(), "未知")
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+def _text(index: pd.Index, s: str) -> pd.Series:
+    return pd.Series(s, index=index, dtype="str")
+
+
+# --------------------------------------------------------------------------------------------------
+# the parcel's industry
+# --------------------------------------------------------------------------------------------------
+def parcel_industry(parcels: pd.DataFrame, firms: pd.DataFrame | None, pairs: pd.DataFrame | None,
+                    thresholds: dict | None = None) -> pd.DataFrame:
+    """Industry that sets each parcel's control indicator: ``control_code_2002``, ``control_source``
+    (holder / firm / parcel / ""), ``far_min`` (NaN when none applies).
+
+    Order: the landholder's code (firm with uscc = holder_uscc, or the parcel's ``holder_firm_row``);
+    else the linked firm whose code has the highest minimum FAR; else the parcel's industry_code.
+    """
+    t = _thresholds(thresholds)
+    idx = parcels.index
+    far = pd.Series(np.nan, index=idx)
+    code = pd.Series(None, index=idx, dtype=object)
+    src = pd.Series("", index=idx, dtype=object)
+    edition = t["industry_edition"]
+    if firms is not None and len(firms) and "industry_code" in firms.columns:
+        f = firms.copy()
+        f["_c02"] = to_gbt2002(f["industry_code"], edition)
+        f["_far"] = f["_c02"].map(far_table(t)).astype("float64")
+        frow = pd.to_numeric(f["source_row"], errors="coerce") if "source_row" in f else pd.Series(
+            np.arange(1, len(f) + 1), index=f.index)
+        # landholder
+        holder_far = pd.Series(np.nan, index=idx)
+        holder_code = pd.Series(None, index=idx, dtype=object)
+        has_code = f["_c02"].notna()
+        if "holder_firm_row" in parcels.columns:
+            hr = pd.to_numeric(parcels["holder_firm_row"], errors="coerce")
+            by_row = pd.DataFrame({"row": frow.to_numpy(), "c": f["_c02"].to_numpy(), "far": f["_far"].to_numpy()}
+                                  )[has_code.to_numpy()].drop_duplicates("row").set_index("row")
+            holder_code = hr.map(by_row["c"]).astype(object)
+            holder_far = hr.map(by_row["far"]).astype("float64")
+        if "holder_uscc" in parcels.columns and "uscc" in f.columns:
+            by_uscc = f[has_code & f["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")
+            hu = parcels["holder_uscc"].astype(object)
+            miss = holder_code.isna()
+            holder_code = holder_code.where(~miss, hu.map(by_uscc["_c02"]).astype(object))
+            holder_far = holder_far.where(~miss, hu.map(by_uscc["_far"]).astype("float64"))
+        ok = holder_code.notna()
+        code[ok], far[ok], src[ok] = holder_code[ok], holder_far[ok], "holder"
+        # strictest linked firm
+        if pairs is not None and len(pairs) and "source_row" in parcels.columns:
+            p = pairs[["firm_row", "parcel_row"]].copy()
+            fr = pd.DataFrame({"firm_row": frow.to_numpy(), "c": f["_c02"].to_numpy(),
+                               "far": f["_far"].to_numpy()}).drop_duplicates("firm_row")
+            p = p.merge(fr, on="firm_row", how="inner")
+            p = p[p["c"].notna()].sort_values(["parcel_row", "far", "c"], ascending=[True, False, True],
+                                              na_position="last")
+            best = p.drop_duplicates("parcel_row").set_index("parcel_row")
+            prow = pd.to_numeric(parcels["source_row"], errors="coerce")
+            fc, ff = prow.map(best["c"]).astype(object), prow.map(best["far"]).astype("float64")
+            use = code.isna() & fc.notna()
+            code[use], far[use], src[use] = fc[use], ff[use], "firm"
+    if "industry_code" in parcels.columns:
+        own = to_gbt2002(parcels["industry_code"], edition)
+        use = code.isna() & own.notna()
+        code[use] = own[use]
+        far[use] = own[use].map(far_table(t)).astype("float64")
+        src[use] = "parcel"
+    return pd.DataFrame({"control_code_2002": code.where(code.notna(), None), "control_source": src,
+                         "far_min": far.astype("float64")}, index=idx)
+
+
+# --------------------------------------------------------------------------------------------------
+# stopped firms
+# --------------------------------------------------------------------------------------------------
+def firm_stopped(firms: pd.DataFrame, previous_firms: pd.DataFrame | None = None,
+                 stopped_drop: float = 0.7) -> pd.DataFrame:
+    """Per firm: ``zero`` (revenue, tax and electricity all reported as 0), ``dropped`` (each of revenue
+    and electricity known in both years fell by more than ``stopped_drop``; last year's figure > 0;
+    matched on uscc, first row of a repeated code), ``drop`` (the smallest of those falls, NaN when
+    none is known)."""
+    rev, tax, ele = (_col(firms, c) for c in ("revenue_wan", "tax_wan", "electricity_10k_kwh"))
+    zero = (rev == 0) & (tax == 0) & (ele == 0)
+    dropped = pd.Series(False, index=firms.index)
+    drop = pd.Series(np.nan, index=firms.index)
+    if previous_firms is not None and len(previous_firms) and "uscc" in previous_firms and "uscc" in firms:
+        prev = previous_firms[previous_firms["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")
+        falls = []
+        for c in ("revenue_wan", "electricity_10k_kwh"):
+            if c not in prev.columns:
+                continue
+            last = firms["uscc"].map(pd.to_numeric(prev[c], errors="coerce")).astype("float64")
+            now = _col(firms, c)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                fall = (1.0 - now / last).where((last > 0) & now.notna())
+            falls.append(fall)
+        if falls:
+            fdf = pd.concat(falls, axis=1)
+            known = fdf.notna().any(axis=1)
+            beyond = (fdf > stopped_drop) | fdf.isna()
+            dropped = known & beyond.all(axis=1)
+            drop = fdf.min(axis=1)
+    return pd.DataFrame({"zero": zero.astype(bool), "dropped": dropped.astype(bool) & ~zero,
+                         "drop": drop}, index=firms.index)
+
+
+# --------------------------------------------------------------------------------------------------
+# diagnose
+# --------------------------------------------------------------------------------------------------
+def diagnose(
+    parcels: pd.DataFrame,
+    firms: pd.DataFrame | None,
+    pairs: pd.DataFrame | None,
+    *,
+    as_of: Any,
+    thresholds: dict | None = None,
+    previous_firms: pd.DataFrame | None = None,
+    raster_stats: pd.DataFrame | None = None,
+) -> Loaded:
+    """Flag each parcel idle / vacant / stopped / low-efficiency (rules in the module docstring).
+
+    ``parcels``: after linking and indicators (area_m2, area_mu, park, firm_count, tax_wan, tax_per_mu,
+    revenue_per_mu, the idle-rule dates and figures; building_coverage, far, building_count from
+    :func:`parkland.geo.buildings.building_metrics`; grade when graded). ``firms``/``pairs``: the link
+    stage's frames. ``raster_stats``: :func:`parkland.geo.zonal.zonal_stats` output on the parcels'
+    index (its columns are added to the frame). Returns ``Loaded`` with a copy of the parcels plus
+    :data:`OUTPUT_COLUMNS`; ``meta`` holds the thresholds used and counts.
+    """
+    t = _thresholds(thresholds)
+    as_of = pd.Timestamp(as_of).normalize()
+    out = parcels.copy()
+    if raster_stats is not None and len(raster_stats.columns):
+        rs = raster_stats.reindex(out.index)
+        for c in rs.columns:
+            out[c] = rs[c].to_numpy()
+    idx = out.index
+    n = len(out)
+    reasons: dict[str, pd.Series] = {}
+    detail: dict[str, pd.Series] = {}
+    recs: list[pd.DataFrame] = []
+
+    area_m2 = _col(out, "area_m2")
+    area_mu = _col(out, "area_mu")
+    agreed, actual = _col(out, "agreed_start", "date"), _col(out, "actual_start", "date")
+    stopped_since = _col(out, "stopped_since", "date")
+    agreed_done = _col(out, "agreed_completion", "date")
+    granted = _col(out, "granted", "date")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dev = (_col(out, "developed_m2") / area_m2).where(area_m2 > 0)
+        dev = dev.where(dev.notna(), _col(out, "developed_share"))
+        inv_agreed = _col(out, "agreed_investment_wan")
+        inv = (_col(out, "actual_investment_wan") / inv_agreed).where(inv_agreed > 0)
+    # certificate / design areas and measured polygons differ by rounding: list only > 1 % over
+    over = dev > 1.01
+    if over.any():
+        sel = over.to_numpy()
+        recs.append(recon.records("parcels", "DEVELOPED_OVER_AREA", "已开发面积（比例）超过宗地面积，按原值使用",
+                                  "developed area (share) exceeds the parcel: kept as given", "kept",
+                                  source_row=_rows(out)[sel], key=_keys(out)[sel],
+                                  column="developed_m2" if "developed_m2" in out else "developed_share"))
+
+    # ---- legal idle land -----------------------------------------------------------------------
+    y_start, y_stop, y_rec = t["idle_start_years"], t["idle_stopped_years"], t["reclaim_years"]
+    deadline = _plus_years(agreed, y_start)
+    not_started_now = actual.isna() | (actual > as_of)
+    late = actual.notna() & (actual > deadline)
+    idle_ns = agreed.notna() & (deadline <= as_of) & (not_started_now | late)
+    ns_end = actual.where(actual.notna() & (actual <= as_of), as_of)
+    started = actual.notna() & (actual <= as_of)
+    under = (dev < t["idle_developed_share"]) | (inv < t["idle_investment_share"])
+    idle_st = started & under & stopped_since.notna() & (_plus_years(stopped_since, y_stop) <= as_of)
+    years_ns = ((ns_end - agreed).dt.days / DAYS_PER_YEAR).where(idle_ns)
+    years_st = ((as_of - stopped_since).dt.days / DAYS_PER_YEAR).where(idle_st)
+    idle = (idle_ns | idle_st).fillna(False).astype(bool)
+    idle_years = pd.concat([years_ns, years_st], axis=1).max(axis=1).where(idle)
+    reclaim = (idle_ns & (_plus_years(agreed, y_rec) <= ns_end)) | (
+        idle_st & (_plus_years(stopped_since, y_rec) <= as_of))
+    reclaim = reclaim.fillna(False).astype(bool)
+    fee_note = "；应缴土地闲置费（土地出让或划拨价款的20%）"
+    reasons["IDLE_NOT_STARTED"] = idle_ns
+    detail["IDLE_NOT_STARTED"] = (
+        "约定开工日期" + _ds(agreed) + "，实际开工日期" + _ds(actual) + "，至评价日"
+        + as_of.strftime("%Y-%m-%d") + "已超过约定开工日期满" + _fmt(y_start) + "年（" + _ds(deadline)
+        + "）未按期动工；闲置" + _num(years_ns) + "年（自约定开工日期起算）" + fee_note)
+    reasons["IDLE_STOPPED"] = idle_st
+    detail["IDLE_STOPPED"] = (
+        "已于" + _ds(actual) + "开工，已开发面积占比" + _pct(dev) + "（标准"
+        + _fmt(round(t["idle_developed_share"] * 100, 1)) + "%）、已投资占比" + _pct(inv) + "（标准"
+        + _fmt(round(t["idle_investment_share"] * 100, 1)) + "%），自" + _ds(stopped_since) + "停工至"
+        + as_of.strftime("%Y-%m-%d") + "满" + _fmt(y_stop) + "年；闲置" + _num(years_st)
+        + "年（自停工日期起算）" + fee_note)
+    reasons["IDLE_RECLAIM"] = reclaim
+    detail["IDLE_RECLAIM"] = _text(idx, f"闲置满{_fmt(y_rec)}年，可依法无偿收回国有建设用地使用权")
+
+    # ---- firms and buildings on the parcel --------------------------------------------------------
+    prow = pd.Series(_rows(out), index=idx)
+    linked = pd.Series(0, index=idx, dtype="int64")
+    halted_n = pd.Series(0, index=idx, dtype="int64")
+    zero_n = pd.Series(0, index=idx, dtype="int64")
+    drop_any = pd.Series(False, index=idx)
+    worst_drop = pd.Series(np.nan, index=idx)
+    if firms is not None and pairs is not None and len(pairs) and len(firms):
+        fs = firm_stopped(firms, previous_firms, t["stopped_drop"])
+        frow = (pd.to_numeric(firms["source_row"], errors="coerce") if "source_row" in firms
+                else pd.Series(np.arange(1, len(firms) + 1), index=firms.index))
+        fs["firm_row"] = frow.to_numpy()
+        p = pairs[["firm_row", "parcel_row"]].drop_duplicates().merge(
+            fs.drop_duplicates("firm_row"), on="firm_row", how="inner")
+        p["halted"] = p["zero"] | p["dropped"]
+        g = p.groupby("parcel_row")
+        linked = prow.map(g.size()).fillna(0).astype("int64")
+        halted_n = prow.map(g["halted"].sum()).fillna(0).astype("int64")
+        zero_n = prow.map(g["zero"].sum()).fillna(0).astype("int64")
+        drop_any = prow.map(g["dropped"].any()).fillna(False).astype(bool)
+        worst_drop = prow.map(p[p["dropped"]].groupby("parcel_row")["drop"].min()).astype("float64")
+    if "firm_count" in out.columns:
+        firm_n = _col(out, "firm_count").fillna(0)
+        firm_n = firm_n.where(firm_n > 0, linked.astype("float64"))
+    else:
+        firm_n = linked.astype("float64")
+    no_firm = firm_n <= 0
+    has_bld_col = "building_count" in out.columns
+    bld = _col(out, "building_count")
+    no_building = bld == 0
+    built = bld > 0
+
+    # ---- stopped -------------------------------------------------------------------------------------
+    stopped = (linked > 0) & (halted_n == linked)
+    reasons["STOPPED"] = stopped & (zero_n > 0)
+    detail["STOPPED"] = ("关联企业" + linked.astype(str) + "家均已停产，其中营业收入、税收、用电量均为零的"
+                         + zero_n.astype(str) + "家")
+    reasons["STOPPED_DROP"] = stopped & drop_any
+    detail["STOPPED_DROP"] = ("关联企业营业收入、用电量较上年降幅超过" + _fmt(t["stopped_drop"] * 100)
+                              + "%（最小降幅" + _pct(worst_drop) + "）")
+
+    # ---- vacant ---------------------------------------------------------------------------------------
+    reasons["VACANT"] = no_firm & no_building
+    detail["VACANT"] = _text(idx, "无入驻企业，宗地内无建筑物")
+    vr = t["vacant_raster"]
+    vac_r = pd.Series(False, index=idx)
+    if vr:
+        name = vr.get("name", "ndvi")
+        mean_c, cov_c = f"{name}_mean", f"{name}_coverage"
+        if mean_c in out.columns:
+            mean = _col(out, mean_c)
+            cond = pd.Series(True, index=idx)
+            rule = []
+            if vr.get("min_mean") is not None:
+                cond &= mean >= float(vr["min_mean"])
+                rule.append(f"≥{_fmt(float(vr['min_mean']))}")
+            if vr.get("max_mean") is not None:
+                cond &= mean <= float(vr["max_mean"])
+                rule.append(f"≤{_fmt(float(vr['max_mean']))}")
+            cov = _col(out, cov_c)
+            if cov_c in out.columns and vr.get("min_coverage") is not None:
+                cond &= cov >= float(vr["min_coverage"])
+            if rule:
+                vac_r = no_firm & ~built & cond & mean.notna()
+            detail["VACANT_RASTER"] = ("无入驻企业，遥感" + name + "均值" + _num(mean, 3) + "（认定阈值"
+                                       + "且".join(rule) + "），有效像元覆盖宗地" + _pct(cov))
+    reasons["VACANT_RASTER"] = vac_r & ~reasons["VACANT"]
+    vacant = reasons["VACANT"] | reasons["VACANT_RASTER"]
+    if not has_bld_col:
+        detail.setdefault("VACANT_RASTER", _text(idx, ""))
+        detail["VACANT_RASTER"] = detail["VACANT_RASTER"] + "（未提供建筑数据）"
+
+    # ---- low efficiency ---------------------------------------------------------------------------------
+    tax_mu = _col(out, "tax_per_mu")
+    rev_mu = _col(out, "revenue_per_mu")
+    tax_wan = _col(out, "tax_wan")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if "tax_per_mu" not in out.columns:
+            tax_mu = (tax_wan / area_mu).where(area_mu > 0)
+        if "revenue_per_mu" not in out.columns:
+            rev_mu = (_col(out, "revenue_wan") / area_mu).where(area_mu > 0)
+    has_firm = ~no_firm
+    thr_tax = float(t["low_tax_per_mu"])
+    reasons["LOW_TAX"] = has_firm & (tax_mu < thr_tax)
+    detail["LOW_TAX"] = "亩均税收" + _num(tax_mu) + "万元/亩，低于" + _fmt(thr_tax) + "万元/亩"
+    if t["low_revenue_per_mu"] is not None:
+        thr_rev = float(t["low_revenue_per_mu"])
+        reasons["LOW_REVENUE"] = has_firm & (rev_mu < thr_rev)
+        detail["LOW_REVENUE"] = "亩均营业收入" + _num(rev_mu) + "万元/亩，低于" + _fmt(thr_rev) + "万元/亩"
+    park_avg = pd.Series(np.nan, index=idx)
+    if "park" in out.columns:
+        park = out["park"].astype(object).where(out["park"].notna(), None)
+        base = has_firm & tax_wan.notna() & (area_mu > 0) & park.notna()
+        sums = pd.DataFrame({"park": park[base], "tax": tax_wan[base], "mu": area_mu[base]}).groupby("park").sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            avg = (sums["tax"] / sums["mu"]).where(sums["mu"] > 0)
+        park_avg = park.map(avg).astype("float64")
+    frac = float(t["park_tax_fraction"])
+    reasons["LOW_TAX_PARK"] = has_firm & (tax_mu < frac * park_avg)
+    detail["LOW_TAX_PARK"] = ("亩均税收" + _num(tax_mu) + "万元/亩，低于园区亩均税收" + _num(park_avg)
+                              + "万元/亩的" + _fmt(frac * 100) + "%（" + _num(frac * park_avg) + "）")
+    ind = parcel_industry(out, firms, pairs, t)
+    cmin = coverage_min(t)
+    far = _col(out, "far")
+    cov_b = _col(out, "building_coverage")
+    check_ctrl = built if has_bld_col else far.notna() | cov_b.notna()
+    reasons["LOW_FAR"] = check_ctrl & (far < ind["far_min"])
+    src_zh = ind["control_source"].map({"holder": "权利人企业", "firm": "宗地内企业", "parcel": "宗地"}).fillna("").astype("str")
+    detail["LOW_FAR"] = ("容积率" + _num(far) + "，低于" + src_zh + "行业（GB/T 4754-2002 "
+                         + ind["control_code_2002"].fillna("").astype("str") + "大类）控制指标"
+                         + _num(ind["far_min"], 2) + "")
+    reasons["LOW_COVERAGE"] = check_ctrl & (cov_b < cmin)
+    detail["LOW_COVERAGE"] = "建筑系数" + _pct(cov_b) + "，低于控制指标" + _fmt(cmin * 100) + "%"
+    if "grade" in out.columns:
+        reasons["GRADE_D"] = out["grade"].astype(object).eq("D")
+        detail["GRADE_D"] = _text(idx, "亩均效益综合评价为D类")
+    y_over = t["overdue_completion_years"]
+    over_deadline = _plus_years(agreed_done, y_over)
+    if "actual_completion" in out.columns:
+        done = _col(out, "actual_completion", "date")
+        unfinished = done.isna() | (done > over_deadline)
+        how = "实际竣工日期" + _ds(done)
+    else:
+        # investment under budget is no sign of an unfinished project; undeveloped land is (1 % slack
+        # for the difference between the design area and the measured polygon)
+        unfinished = dev < 0.99
+        how = "开发比例" + _pct(dev) + "、投资比例" + _pct(inv)
+    reasons["OVERDUE_COMPLETION"] = agreed_done.notna() & (over_deadline <= as_of) & unfinished
+    detail["OVERDUE_COMPLETION"] = ("约定竣工日期" + _ds(agreed_done) + "，至" + as_of.strftime("%Y-%m-%d")
+                                    + "已超过" + _fmt(y_over) + "年仍未竣工（" + how + "）")
+
+    # ---- Huzhou five kinds ---------------------------------------------------------------------------
+    if t["huzhou"]:
+        holder = pd.Series(False, index=idx)
+        for c in ("holder_uscc", "holder_name"):
+            if c in out.columns:
+                holder |= out[c].notna() & out[c].astype(object).ne("")
+        money_low = reasons["LOW_TAX"] | reasons.get("LOW_REVENUE", False) | reasons["LOW_TAX_PARK"] | \
+            reasons.get("GRADE_D", pd.Series(False, index=idx))
+        supply_due = agreed.where(agreed.notna(), _plus_years(granted, y_start))
+        kinds = [
+            ("HUZHOU_APPROVED_NOT_SUPPLIED", ("granted" in out.columns) & granted.isna() & ~holder & no_firm,
+             "未办理供地（无供地日期、无权利人、无企业）"),
+            ("HUZHOU_SUPPLIED_NOT_USED", granted.notna() & (granted <= as_of) & not_started_now
+             & (supply_due <= as_of) & no_firm & ~built, "已供地未动工，无企业、无建筑"),
+            ("HUZHOU_USED_NOT_FULL", (started & (dev < 0.99)) | (built & (reasons["LOW_FAR"] | reasons["LOW_COVERAGE"])),
+             "已动工但未按约定全部开发或容积率、建筑系数不足"),
+            ("HUZHOU_BUILT_NOT_OPERATING", built & (no_firm | stopped), "已建成但无企业投产或企业已停产"),
+            ("HUZHOU_OPERATING_BELOW_STANDARD", has_firm & ~stopped & money_low, "已投产但亩均效益未达标"),
+        ]
+        kind = pd.Series("", index=idx, dtype=object)
+        for code, mask, text in kinds:
+            m = mask.fillna(False).astype(bool) & kind.eq("")
+            kind[m] = code
+            reasons[code] = m
+            detail[code] = _text(idx, "湖州五类：" + REASON_LABELS[code][0] + "（" + text + "）")
+    else:
+        kind = pd.Series("", index=idx, dtype=object)
+
+    # ---- assemble ----------------------------------------------------------------------------------
+    flags = {k: v.fillna(False).astype(bool) if isinstance(v, pd.Series) else pd.Series(bool(v), index=idx)
+             for k, v in reasons.items()}
+    low_codes = ("LOW_TAX", "LOW_REVENUE", "LOW_TAX_PARK", "LOW_FAR", "LOW_COVERAGE", "GRADE_D",
+                 "OVERDUE_COMPLETION")
+    low = pd.Series(False, index=idx)
+    for c in low_codes:
+        if c in flags:
+            low |= flags[c]
+    # flag_reasons / flag_detail: element-wise joins in Arrow, skipping the rules a parcel does not meet
+    # (pieces carry their leading separator, stripped at the end; no nulls: pyarrow 26's
+    # null_handling="skip" drops rows whose pieces are all null)
+    empty = pa.array(np.full(n, "", dtype=object), pa.string())
+    rcols: list[pa.Array] = [empty]
+    dcols: list[pa.Array] = [empty]
+    for code in REASON_ORDER:
+        if code not in flags or not flags[code].any():
+            continue
+        m = pa.array(flags[code].to_numpy(bool))
+        rcols.append(pc.if_else(m, pa.scalar(";" + code), empty))
+        d = ("；【" + REASON_LABELS[code][0] + "】" + detail[code].astype("str").fillna("")).astype("str")
+        d_arr = pa.chunked_array(pa.array(d.array)).combine_chunks().cast(pa.string())
+        dcols.append(pc.if_else(m, d_arr, empty))
+    reason_arr = pc.utf8_ltrim(pc.binary_join_element_wise(*rcols, ""), characters=";")
+    detail_arr = pc.utf8_ltrim(pc.binary_join_element_wise(*dcols, ""), characters="；")
+    reason_str = pd.Series(reason_arr.to_numpy(zero_copy_only=False), index=idx, dtype=object)
+    detail_str = pd.Series(detail_arr.to_numpy(zero_copy_only=False), index=idx, dtype=object)
+    out["idle"] = idle.to_numpy()
+    out["vacant"] = vacant.fillna(False).astype(bool).to_numpy()
+    out["stopped"] = stopped.fillna(False).astype(bool).to_numpy()
+    out["low_efficiency"] = low.to_numpy()
+    out["flag_reasons"] = reason_str.astype(object).to_numpy()
+    out["flag_detail"] = detail_str.astype(object).to_numpy()
+    out["idle_years"] = idle_years.to_numpy("float64")
+    out["idle_fee_due"] = idle.to_numpy()
+    out["reclaim_warning"] = reclaim.to_numpy()
+    out["huzhou_kind"] = kind.to_numpy()
+    out["control_code_2002"] = ind["control_code_2002"].to_numpy()
+    out["control_source"] = ind["control_source"].to_numpy()
+    out["far_min"] = ind["far_min"].to_numpy()
+    out["coverage_min"] = cmin
+    out["developed_share_used"] = dev.to_numpy("float64")
+    out["investment_share"] = inv.to_numpy("float64")
+    meta = {
+        "as_of": as_of.strftime("%Y-%m-%d"),
+        "thresholds": t,
+        "far_min_table": far_table(t),
+        "counts": {"parcels": int(n), "idle": int(out["idle"].sum()), "vacant": int(out["vacant"].sum()),
+                   "stopped": int(out["stopped"].sum()), "low_efficiency": int(out["low_efficiency"].sum()),
+                   "reclaim_warning": int(out["reclaim_warning"].sum()),
+                   "reasons": {c: int(flags[c].sum()) for c in REASON_ORDER if c in flags}},
+    }
+    return Loaded(out, recon.concat(recs), meta)
+
+
+def _rows(df: pd.DataFrame) -> np.ndarray:
+    if "source_row" in df.columns:
+        return pd.to_numeric(df["source_row"], errors="coerce").fillna(0).to_numpy("int64")
+    return np.arange(1, len(df) + 1, dtype="int64")
+
+
+def _keys(df: pd.DataFrame) -> np.ndarray:
+    if "parcel_id" in df.columns:
+        return df["parcel_id"].astype(object).where(df["parcel_id"].notna(), "").astype(str).to_numpy()
+    return np.full(len(df), "", dtype=object)

@@ -1,0 +1,958 @@
+"""The bureau map: one self-contained HTML page (Leaflet inlined, no request leaves it by default).
+
+``build_map_html(parcels, firms, ...)`` returns the page and a list of warnings for the CLI to print;
+``write_map(path, ...)`` writes it atomically; ``render_dir(out_dir, ...)`` re-renders the maps of an
+output folder (``map.html``, or one map per park plus ``index.html``).
+
+What the page shows (labels from :mod:`parkland.report.labels`):
+
+* parcels by grade (fixed :data:`GRADE_COLORS`; ungraded parcels grey outline);
+* choropleths of 亩均税收 / 亩均营收 / 亩均产值 / 亩均增加值 (internal maps only), classes from
+  :func:`nice_breaks` (quantiles rounded to two significant digits);
+* idle / vacant / stopped / low-efficiency flags, the cleanup selection, park boundaries (given, else
+  each park's convex hull of parcels), firms without land as points;
+* a tooltip (code, grade), a popup (area, firms with credit code, grade, score and its parts, per-mu
+  figures, flags with reasons), and a search box (firm name, credit code, parcel code).
+
+How the data travels (small files, fast drawing): display coordinates are WGS84 lon/lat (GCJ-02 only
+for the 高德 base map, for display), quantised to integers q = round(deg × 10⁶) (≈0.1 m; 10⁴ ≈ 11 m in
+public mode), the closing vertex of each ring and repeated vertices dropped, then delta-encoded per axis
+(Δq_k = q_k − q_{k−1}), zig-zag mapped (z = 2v for v ≥ 0, −2v − 1 for v < 0) and written as LEB128
+varints in base64. Numeric columns go the same way as round(x × 10^d) with 0 reserved for missing
+(stored z + 1). Text columns with few values are dictionary-encoded. Everything sits in one
+``<script type="application/json">`` whose ``<``, ``>``, ``&`` are escaped as ``\\u003c`` etc., and the
+page builds every text node with ``textContent``. Parcels are drawn on one Leaflet canvas renderer;
+layers other than the default are built when first switched on.
+
+For automated checks the page sets ``window.parkland = {map, features, ready, openAll, openParcel,
+search}``: the Leaflet map, the number of parcel features loaded, a Promise resolving (to ``features``)
+once the default layers are drawn, and ``openAll()``, which opens every parcel's popup in turn,
+synchronously, in feature order, without panning, and returns a Promise resolving to the number of
+popups opened (rejecting with the first error); ``openParcel(code or index)`` zooms to one parcel and
+opens its popup, ``search(text)`` returns the search box's matches.
+
+Public mode keeps an allow-list: parcel code, park, area, firm count, grade, flags and reasons; firm
+name, credit code, grade and status. No tax, revenue, score or part figure is written anywhere, the
+geometry is simplified by 5 m (in a metric CRS) and quantised to 10⁻⁴°, and no tile key is embedded.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+import re
+import unicodedata
+import warnings as warnings_mod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from parkland.errors import InputError
+from parkland.report import labels as lb
+from parkland.report.export import write_text
+from parkland.report.map_assets import leaflet_css, leaflet_js, template
+
+__all__ = [
+    "build_map_html",
+    "nice_breaks",
+    "render_dir",
+    "safe_filename",
+    "write_map",
+]
+
+#: quantisation of display coordinates: 1e-6° ≈ 0.11 m (internal), 1e-4° ≈ 11 m (public)
+GEOM_SCALE = 1_000_000
+PUBLIC_GEOM_SCALE = 10_000
+#: simplification tolerance of public maps, metres (in a metric CRS)
+PUBLIC_SIMPLIFY_M = 5.0
+#: longest side of a raster base map, pixels
+RASTER_MAX_PX = 2048
+
+FLAGS: dict[str, tuple[int, str]] = {  # column → (bit, colour)
+    "idle": (1, "#7b3294"),
+    "vacant": (2, "#2c7bb6"),
+    "stopped": (4, "#e66101"),
+    "low_efficiency": (8, "#b35806"),
+}
+CHOROPLETHS = ("tax_per_mu", "revenue_per_mu", "output_per_mu", "value_added_per_mu")
+#: ColorBrewer YlGnBu by number of classes
+RAMPS: dict[int, list[str]] = {
+    1: ["#41b6c4"],
+    2: ["#a1dab4", "#225ea8"],
+    3: ["#edf8b1", "#7fcdbb", "#2c7fb8"],
+    4: ["#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"],
+    5: ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"],
+    6: ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"],
+}
+UNGRADED_COLOR = "#8c8c8c"
+CLEANUP_SELECTED = "#b2182b"
+CLEANUP_CANDIDATE = "#ef8a62"
+PARK_COLOR = "#1f3a93"
+
+# popup fields: column → (decimals, format); "pct" shows a ratio as a percentage
+_PARCEL_FIELDS_PUBLIC: dict[str, tuple[int, str]] = {
+    "area_mu": (1, "num"), "cert_area_mu": (1, "num"), "firm_count": (0, "num"),
+}
+_PARCEL_FIELDS_INTERNAL: dict[str, tuple[int, str]] = {
+    "area_mu": (2, "num"), "cert_area_mu": (2, "num"), "firm_count": (0, "num"),
+    "tax_wan": (2, "num"), "revenue_wan": (2, "num"),
+    "tax_per_mu": (2, "num"), "revenue_per_mu": (2, "num"),
+    "output_per_mu": (2, "num"), "value_added_per_mu": (2, "num"),
+    "building_coverage": (4, "pct"), "far": (2, "num"),
+}
+_FIRM_FIELDS_INTERNAL: dict[str, tuple[int, str]] = {
+    "score": (2, "num"), "land_mu": (2, "num"),
+    "tax_per_mu": (2, "num"), "revenue_per_mu": (2, "num"),
+    "output_per_mu": (2, "num"), "value_added_per_mu": (2, "num"),
+}
+_POINT_STATUSES = ("no_land", "parcel_not_found")
+_TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
+
+_TEXT_KEYS = [
+    "map_title", "map_basemap_none", "map_ungraded", "map_no_data", "map_search", "map_no_match",
+    "map_firms", "map_flags", "map_selected", "map_candidate", "map_cleanup_rank", "map_score_parts",
+    "map_legend", "map_public_note", "park", "grade", "flag_reasons", "parcel_id", "uscc", "status",
+    "status_reason", "name", "map_layer_firms_no_land",
+]
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+# --------------------------------------------------------------------------------------------------
+# compact encodings
+# --------------------------------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _uvarint(values: Any) -> bytes:
+    """LEB128 varints of non-negative integers (7 bits a byte, high bit = more), vectorised."""
+    z = np.asarray(values).astype(np.uint64).ravel()
+    if z.size == 0:
+        return b""
+    nbytes = np.ones(z.size, dtype=np.int64)
+    rest = z >> np.uint64(7)
+    while rest.any():
+        nbytes += rest > 0
+        rest >>= np.uint64(7)
+    idx = np.repeat(np.arange(z.size), nbytes)
+    starts = np.cumsum(nbytes) - nbytes
+    k = np.arange(int(nbytes.sum()), dtype=np.int64) - np.repeat(starts, nbytes)
+    byte = (z[idx] >> (np.uint64(7) * k.astype(np.uint64))) & np.uint64(0x7F)
+    more = (k < nbytes[idx] - 1).astype(np.uint64) << np.uint64(7)
+    return (byte | more).astype(np.uint8).tobytes()
+
+
+def _zigzag(v: Any) -> np.ndarray:
+    """z = 2v (v ≥ 0), −2v − 1 (v < 0)."""
+    v = np.asarray(v, dtype=np.int64)
+    return ((v << 1) ^ (v >> 63)).astype(np.uint64)
+
+
+def _floats(values: Any) -> np.ndarray:
+    s = pd.Series(values)
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        s = pd.to_numeric(s, errors="coerce")
+    return s.astype("float64").to_numpy(na_value=np.nan)
+
+
+def _num_column(values: Any, decimals: int) -> dict[str, Any]:
+    """round(x × 10^d) → zig-zag + 1 (0 = missing) → varint → base64."""
+    x = _floats(values)
+    ok = np.isfinite(x)
+    q = np.zeros(x.size, dtype=np.int64)
+    q[ok] = np.rint(x[ok] * 10.0**decimals).astype(np.int64)
+    z = np.where(ok, _zigzag(q) + np.uint64(1), np.uint64(0))
+    return {"d": decimals, "b": _b64(_uvarint(z))}
+
+
+def _missing(s: pd.Series) -> np.ndarray:
+    as_str = s.astype(object).where(s.notna(), "")
+    return (s.isna() | (as_str.astype(str).str.strip() == "")).to_numpy()
+
+
+def _text_series(values: Any) -> pd.Series:
+    """Texts as a string Series, blank → missing."""
+    s = pd.Series(values).reset_index(drop=True)
+    miss = _missing(s)
+    return s.astype("string").where(~miss, pd.NA)
+
+
+def _texts(values: Any) -> list[str | None]:
+    s = _text_series(values)
+    return s.astype(object).where(s.notna(), None).tolist()
+
+
+def _upper_codes(values: Any) -> pd.Series:
+    """Grade letters as written ('a ', 'B') → 'A', 'B'; missing → None."""
+    s = _text_series(values).str.strip().str.upper()
+    return s.astype(object).where(s.notna(), None)
+
+
+_FRONT_MAX_CELLS = 40_000_000
+
+
+def _strings(values: Any) -> dict[str, Any] | list[str | None]:
+    """Front-and-back coding of a text column against the previous non-missing text.
+
+    For each text t_i after t_{i-1}: p = the common prefix length, s = the common suffix length of the
+    rest (p + s ≤ both lengths), m = t_i[p : len − s]. Stored as varints (p + 1, s, |m|) per row (p + 1 =
+    0 for missing), lengths in UTF-16 code units as JavaScript counts them, and all m concatenated in one
+    string. Parcel codes in layer order and firm names ending in 有限公司 shrink to a few characters.
+    Vectorised on a fixed-width UCS-4 matrix; very long texts fall back to a plain list.
+    """
+    ser = _text_series(values)
+    n = len(ser)
+    present = ser.notna().to_numpy()
+    vals = ser[present]
+    k = len(vals)
+    width = int(vals.str.len().max()) if k else 0
+    if k == 0 or width == 0 or k * width > _FRONT_MAX_CELLS:
+        return _texts(ser)
+    mat = np.array(vals.tolist(), dtype=f"<U{width}").view(np.uint32).reshape(k, width)
+    ln = (mat != 0).sum(axis=1)  # NUL characters are not expected in names
+    prev_ln = np.concatenate([[0], ln[:-1]])
+    minlen = np.minimum(ln, prev_ln)
+    eq = np.zeros((k, width), dtype=bool)
+    eq[1:] = mat[1:] == mat[:-1]
+    pre = np.minimum(np.cumprod(eq, axis=1).sum(axis=1), minlen)
+    cols = np.arange(width)[None, :]
+    src = cols - (width - ln)[:, None]  # right-aligned view
+    right = np.where(src >= 0, np.take_along_axis(mat, np.clip(src, 0, width - 1), axis=1), 0)
+    req = np.zeros((k, width), dtype=bool)
+    req[1:] = right[1:] == right[:-1]
+    suf = np.minimum(np.cumprod(req[:, ::-1], axis=1).sum(axis=1), minlen - pre)
+    # UTF-16 lengths: characters beyond the BMP count twice in JavaScript
+    astral = (mat > 0xFFFF).astype(np.int64)
+    acum = np.concatenate([np.zeros((k, 1), np.int64), np.cumsum(astral, axis=1)], axis=1)
+    rows = np.arange(k)
+    a_pre = acum[rows, pre]
+    a_mid_end = acum[rows, ln - suf]
+    a_end = acum[rows, ln]
+    pre16 = pre + a_pre
+    suf16 = suf + (a_end - a_mid_end)
+    mid16 = (ln - suf - pre) + (a_mid_end - a_pre)
+    in_mid = (cols >= pre[:, None]) & (cols < (ln - suf)[:, None])
+    middle = mat[in_mid].astype("<u4").tobytes().decode("utf-32-le")
+    trip = np.zeros((n, 3), dtype=np.int64)
+    trip[present, 0] = pre16 + 1
+    trip[present, 1] = suf16
+    trip[present, 2] = mid16
+    return {"b": _b64(_uvarint(trip.ravel())), "m": middle}
+
+
+def _codes(values: Any, mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Dictionary encoding: {"v": distinct texts, "b": varint(code + 1), 0 = missing}."""
+    s = pd.Series(values).reset_index(drop=True)
+    miss = _missing(s)
+    obj = s.astype(object).where(~miss, None)
+    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+    vals = [str(u) for u in uniques]
+    if mapping is not None:
+        vals = [mapping.get(v, v) for v in vals]
+    return {"v": vals, "b": _b64(_uvarint(codes.astype(np.int64) + 1))}
+
+
+def _truthy(s: pd.Series) -> np.ndarray:
+    """Booleans as written in a GPKG/CSV: bool, 0/1, 'True'/'False', '是'."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.fillna(False).astype(bool).to_numpy()
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return (s.fillna(0).to_numpy(dtype="float64") != 0)
+    return s.astype(object).where(s.notna(), "").astype(str).str.strip().str.lower().isin(_TRUE).to_numpy()
+
+
+def _json_for_script(obj: Any) -> str:
+    """JSON safe inside <script>: '<', '>', '&', U+2028/9 only occur in strings and are escaped."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# geometry
+# --------------------------------------------------------------------------------------------------
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Polygons/MultiPolygons as they are; the polygon parts of collections; None when there is none."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    tid = shapely.get_type_id(geoms)
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    out[bad] = None
+    other = ~bad & (tid != 3) & (tid != 6)
+    if other.any():
+        sub = np.flatnonzero(other)
+        parts, idx = shapely.get_parts(geoms[sub], return_index=True)
+        ptid = shapely.get_type_id(parts)
+        if (ptid == 6).any():  # nested multipolygons inside collections
+            parts, idx2 = shapely.get_parts(parts, return_index=True)
+            idx = idx[idx2]
+            ptid = shapely.get_type_id(parts)
+        keep = (ptid == 3) & ~shapely.is_empty(parts)
+        out[sub] = None
+        if keep.any():
+            uniq, inv = np.unique(idx[keep], return_inverse=True)
+            out[sub[uniq]] = shapely.multipolygons(parts[keep], indices=inv)
+    return out
+
+
+def _encode_geoms(geoms: np.ndarray, scale: int) -> dict[str, Any]:
+    """Polygonal geometries (lon/lat) → {"s", "r" ring sizes, "p" rings per part, "g" parts per
+    feature, "c" zig-zag deltas of the quantised coordinates} (see the module docstring)."""
+    n = len(geoms)
+    if n == 0:
+        return {"s": scale, "r": "", "p": "", "g": "", "c": ""}
+    typ, coords, offsets = shapely.to_ragged_array(geoms)
+    if typ == shapely.GeometryType.POLYGON:
+        ring_off, geom_rings = offsets
+        rings_per_part = np.diff(geom_rings)
+        parts_per_geom = np.ones(n, dtype=np.int64)
+    else:
+        ring_off, part_off, geom_off = offsets
+        rings_per_part = np.diff(part_off)
+        parts_per_geom = np.diff(geom_off)
+    ring_len = np.diff(ring_off)
+    nr = ring_len.size
+    q = np.rint(coords[:, :2] * scale).astype(np.int64)
+    keep = np.ones(len(q), dtype=bool)
+    keep[ring_off[1:] - 1] = False  # the closing vertex
+    same = np.zeros(len(q), dtype=bool)
+    same[1:] = (q[1:] == q[:-1]).all(axis=1)
+    same[ring_off[:-1]] = False
+    cand = keep & ~same
+    ring_id = np.repeat(np.arange(nr), ring_len)
+    cnt = np.bincount(ring_id, weights=cand, minlength=nr)
+    final = np.where((cnt < 3)[ring_id], keep, cand)
+    new_len = np.bincount(ring_id[final], minlength=nr)
+    q = q[final]
+    dq = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    return {
+        "s": scale,
+        "r": _b64(_uvarint(new_len)),
+        "p": _b64(_uvarint(rings_per_part)),
+        "g": _b64(_uvarint(parts_per_geom)),
+        "c": _b64(_uvarint(_zigzag(dq.ravel()))),
+    }
+
+
+def _gcj_shift(geoms: np.ndarray) -> np.ndarray:
+    from parkland.geo.crs import wgs84_to_gcj02
+
+    def fn(c: np.ndarray) -> np.ndarray:
+        x, y = wgs84_to_gcj02(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, fn)
+
+
+def _to_display(gdf: gpd.GeoDataFrame, *, public: bool, gaode: bool, lang: str,
+                warnings: list[str], what: str) -> np.ndarray:
+    """Geometries in EPSG:4326 (public: simplified by 5 m in a metric CRS first; 高德: GCJ-02)."""
+    if len(gdf) == 0:
+        return np.empty(0, dtype=object)
+    geo = gdf.geometry
+    if geo.crs is None:
+        minx, miny, maxx, maxy = geo.total_bounds
+        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+            warnings.append(_msg(lang, f"{what}图层没有坐标系，按经纬度（EPSG:4326）显示",
+                                 f"the {what} layer has no CRS; drawn as longitude/latitude (EPSG:4326)"))
+            geo = geo.set_crs(4326)
+        else:
+            raise InputError(f"{what}图层没有坐标系，无法绘制地图", f"the {what} layer has no CRS; cannot map it",
+                             hint_zh="请用 --crs 指定坐标系后重新运行", hint_en="pass --crs and run again")
+    if public:
+        metric = geo.crs.is_projected and geo.crs.to_epsg() != 3857
+        if not metric:
+            work = geo.to_crs(geo.estimate_utm_crs())
+            geo = work.simplify(PUBLIC_SIMPLIFY_M, preserve_topology=True).to_crs(4326)
+        else:
+            geo = geo.simplify(PUBLIC_SIMPLIFY_M, preserve_topology=True)
+    if not geo.crs.equals("EPSG:4326"):
+        geo = geo.to_crs(4326)
+    arr = np.asarray(geo.array, dtype=object)
+    if gaode:
+        arr = _gcj_shift(arr)
+    return arr
+
+
+# --------------------------------------------------------------------------------------------------
+# class breaks
+# --------------------------------------------------------------------------------------------------
+def _nice(x: float, digits: int = 2) -> float:
+    """x rounded to ``digits`` significant digits (12.345 → 12, 0.01234 → 0.012, 1234 → 1200)."""
+    if x == 0 or not math.isfinite(x):
+        return 0.0
+    e = math.floor(math.log10(abs(x))) - (digits - 1)
+    return float(round(x / 10.0**e) * 10.0**e) if e >= 0 else round(x, -e)
+
+
+def nice_breaks(values: Any, k: int = 5) -> list[float]:
+    """Inner class breaks b₁ < … < b_{m} for a choropleth of ``values``: the ``k``-quantile upper
+    bounds of mapclassify (all but the maximum) rounded to 2 significant digits, deduplicated.
+    Classes are x < b₁, b₁ ≤ x < b₂, …, x ≥ b_m; missing and infinite values are left out.
+    """
+    import mapclassify
+
+    x = _floats(values)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return []
+    kk = int(min(k, np.unique(x).size))
+    if kk < 2:
+        return []
+    bins = mapclassify.Quantiles(x, k=kk).bins[:-1]
+    out = sorted({_nice(float(b)) for b in bins})
+    lo, hi = float(x.min()), float(x.max())
+    out = [b for b in out if lo < b <= hi] or [b for b in out if lo <= b <= hi]
+    return out
+
+
+def _fmt_break(b: float) -> str:
+    return f"{b:,.6g}"
+
+
+def _choropleth_legend(breaks: list[float], colors: list[str], lang: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    if not breaks:
+        items.append({"c": colors[0], "t": _msg(lang, "全部", "all")})
+    else:
+        items.append({"c": colors[0], "t": f"< {_fmt_break(breaks[0])}"})
+        for i in range(1, len(breaks)):
+            items.append({"c": colors[i], "t": f"{_fmt_break(breaks[i - 1])} – {_fmt_break(breaks[i])}"})
+        items.append({"c": colors[len(breaks)], "t": f"≥ {_fmt_break(breaks[-1])}"})
+    items.append({"c": None, "o": UNGRADED_COLOR, "t": lb.label("map_no_data", lang)})
+    return items
+
+
+# --------------------------------------------------------------------------------------------------
+# base maps
+# --------------------------------------------------------------------------------------------------
+_TDT = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+        "&TILECOL={x}&tk={key}")
+
+
+def _basemap(basemap: str, *, public: bool, lang: str,
+             warnings: list[str]) -> tuple[dict[str, Any] | None, bool]:
+    """(tile spec for the page or None, whether overlays are shifted to GCJ-02)."""
+    b = (basemap or "none").strip()
+    low = b.lower()
+    if low == "none":
+        return None, False
+    if low == "tianditu":
+        key = os.environ.get("PARKLAND_TIANDITU_KEY", "").strip()
+        if public:
+            warnings.append(_msg(lang, "公开版地图不嵌入天地图密钥：未加底图",
+                                 "a public map embeds no Tianditu key: no base map"))
+            return None, False
+        if not key:
+            warnings.append(_msg(lang, "未设置天地图密钥（环境变量 PARKLAND_TIANDITU_KEY）：未加底图",
+                                 "no Tianditu key (environment PARKLAND_TIANDITU_KEY): no base map"))
+            return None, False
+        warnings.append(_msg(lang, "天地图密钥已写入地图页面，任何拿到文件的人都能看到它",
+                             "the Tianditu key is embedded in the page: anyone with the file can read it"))
+        urls = [_TDT.replace("{layer}", lay).replace("{key}", key) for lay in ("vec", "cva")]
+        return {"name": lb.label("map_basemap_tianditu", lang), "urls": urls, "sub": "01234567",
+                "attr": "天地图 © 国家地理信息公共服务平台", "maxZoom": 18}, False
+    if low == "gaode":
+        return {"name": lb.label("map_basemap_gaode", lang),
+                "urls": ["https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+                         "&x={x}&y={y}&z={z}"], "sub": "1234", "attr": "© 高德地图", "maxZoom": 18}, True
+    if low == "osm":
+        return {"name": lb.label("map_basemap_osm", lang),
+                "urls": ["https://tile.openstreetmap.org/{z}/{x}/{y}.png"], "sub": "",
+                "attr": "© OpenStreetMap contributors", "maxZoom": 19}, False
+    if all(t in b for t in ("{x}", "{y}", "{z}")) and re.match(r"^(https?:)?//|^[\w./-]", b):
+        return {"name": lb.label("map_basemap_custom", lang), "urls": [b],
+                "sub": "abc" if "{s}" in b else "", "attr": "", "maxZoom": 20}, False
+    raise InputError(
+        f"底图「{b}」无法识别", f'base map "{b}" not understood', column="--basemap",
+        hint_zh="可选 none、tianditu、gaode、osm，或含 {x}{y}{z} 的瓦片地址模板",
+        hint_en="use none, tianditu, gaode, osm, or a tile URL template with {x}{y}{z}")
+
+
+def _raster_overlay(path: str | os.PathLike[str], *, gaode: bool, lang: str, warnings: list[str],
+                    max_px: int = RASTER_MAX_PX) -> dict[str, Any] | None:
+    """A GeoTIFF as a PNG data URI and its lon/lat bounds for an L.imageOverlay.
+
+    Resampled (bilinear) into Web Mercator, the grid Leaflet stretches an image over, at most
+    ``max_px`` pixels on its longer side; the bounds are the corners in WGS84 (GCJ-02 on 高德).
+    One band → grey, three or more → RGB; values stretched linearly between the 2nd and 98th
+    percentile unless already 8-bit; nodata / NaN transparent.
+    """
+    import rasterio
+    from affine import Affine
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.io import MemoryFile
+    from rasterio.warp import Resampling, reproject, transform_bounds
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("影像文件不存在", "raster file not found", file=p)
+    with rasterio.open(p) as src:
+        if src.crs is None:
+            warnings.append(_msg(lang, f"影像 {p.name} 没有坐标系：未加影像底图",
+                                 f"raster {p.name} has no CRS: not added"))
+            return None
+        left, bottom, right, top = transform_bounds(src.crs, "EPSG:3857", *src.bounds, densify_pts=21)
+        w_m, h_m = right - left, top - bottom
+        px = max(src.width, src.height)
+        size = min(max_px, max(px, 1))
+        if w_m >= h_m:
+            width, height = size, max(1, round(size * h_m / w_m))
+        else:
+            width, height = max(1, round(size * w_m / h_m)), size
+        dst_t = Affine((right - left) / width, 0.0, left, 0.0, -(top - bottom) / height, top)
+        bands = [1, 2, 3] if src.count >= 3 else [1]
+        eight_bit = all(src.dtypes[b - 1] == "uint8" for b in bands)
+        data = np.full((len(bands), height, width), np.nan, dtype="float32")
+        for i, b in enumerate(bands):
+            reproject(source=rasterio.band(src, b), destination=data[i], src_transform=src.transform,
+                      src_crs=src.crs, src_nodata=src.nodata, dst_transform=dst_t, dst_crs="EPSG:3857",
+                      dst_nodata=np.nan, resampling=Resampling.bilinear)
+    valid = np.isfinite(data).all(axis=0)
+    rgb = np.zeros((3, height, width), dtype="uint8")
+    for i in range(len(bands)):
+        band = data[i]
+        if eight_bit:
+            scaled = np.clip(np.nan_to_num(band), 0, 255)
+        else:
+            v = band[valid]
+            lo, hi = (np.percentile(v, [2, 98]) if v.size else (0.0, 1.0))
+            hi = hi if hi > lo else lo + 1.0
+            scaled = np.clip((np.nan_to_num(band, nan=lo) - lo) / (hi - lo) * 255.0, 0, 255)
+        rgb[i] = scaled.astype("uint8")
+    if len(bands) == 1:
+        rgb[1] = rgb[0]
+        rgb[2] = rgb[0]
+    alpha = np.where(valid, 255, 0).astype("uint8")
+    with warnings_mod.catch_warnings():
+        warnings_mod.simplefilter("ignore", NotGeoreferencedWarning)
+        with MemoryFile() as mem:
+            with mem.open(driver="PNG", width=width, height=height, count=4, dtype="uint8") as dst:
+                dst.write(rgb, [1, 2, 3])
+                dst.write(alpha, 4)
+            png = mem.read()
+    west, south, east, north = transform_bounds("EPSG:3857", "EPSG:4326", left, bottom, right, top)
+    if gaode:
+        from parkland.geo.crs import wgs84_to_gcj02
+
+        (west, east), (south, north) = wgs84_to_gcj02(np.array([west, east]), np.array([south, north]))
+    return {"name": lb.label("map_basemap_raster", lang) + f"（{p.name}）",
+            "uri": "data:image/png;base64," + _b64(png),
+            "bounds": [[float(south), float(west)], [float(north), float(east)]]}
+
+
+# --------------------------------------------------------------------------------------------------
+# the page
+# --------------------------------------------------------------------------------------------------
+def _col(df: pd.DataFrame, name: str) -> pd.Series | None:
+    if name in df.columns and not df[name].isna().all():
+        return df[name].reset_index(drop=True)
+    return None
+
+
+def _field_specs(df: pd.DataFrame, fields: Mapping[str, tuple[int, str]], lang: str,
+                 label_fn: Any = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    specs: list[dict[str, Any]] = []
+    cols: dict[str, Any] = {}
+    for key, (d, kind) in fields.items():
+        s = _col(df, key)
+        if s is None:
+            continue
+        fl = _floats(s)
+        if not np.isfinite(fl).any():
+            continue
+        specs.append({"k": key, "t": label_fn(key) if label_fn else lb.label(key, lang), "d": d, "f": kind})
+        cols[key] = _num_column(fl, d)
+    return specs, cols
+
+
+def _part_label(col: str, lang: str) -> str:
+    ind = col[len("part_"):]
+    base = lb.label(ind, lang)
+    base = re.split(r"[（(]", base)[0].strip()
+    return f"{base}{lb.label('map_part_suffix', lang)}" if lang != "en" else f"{base} {lb.label('map_part_suffix', lang)}"
+
+
+def _firm_links(firms: pd.DataFrame, parcel_ids: pd.Series) -> pd.DataFrame:
+    """(f = firm position, p = parcel position) for every parcel code of a firm found among the parcels."""
+    if "parcel_ids" not in firms.columns or len(firms) == 0 or len(parcel_ids) == 0:
+        return pd.DataFrame({"f": np.empty(0, np.int64), "p": np.empty(0, np.int64)})
+    codes = firms["parcel_ids"].astype(object).where(firms["parcel_ids"].notna(), "").astype(str)
+    ex = pd.DataFrame({"f": np.arange(len(firms)), "pid": codes.str.split(";").to_numpy()}).explode("pid")
+    ex["pid"] = ex["pid"].astype(object).where(ex["pid"].notna(), "").astype(str).str.strip()
+    ex = ex[ex["pid"] != ""]
+    pp = pd.DataFrame({"pid": parcel_ids.astype(object).astype(str).to_numpy(), "p": np.arange(len(parcel_ids))})
+    m = ex.merge(pp, on="pid", how="inner")[["f", "p"]].drop_duplicates()
+    return m.sort_values(["p", "f"], kind="stable").reset_index(drop=True).astype("int64")
+
+
+def _point_firms(firms: pd.DataFrame) -> np.ndarray:
+    """Firms without land that have coordinates (status no_land / parcel_not_found, or no parcel code)."""
+    if len(firms) == 0 or "lon" not in firms.columns or "lat" not in firms.columns:
+        return np.zeros(len(firms), dtype=bool)
+    lon, lat = _floats(firms["lon"]), _floats(firms["lat"])
+    ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    if "status" in firms.columns:
+        noland = firms["status"].astype(object).isin(_POINT_STATUSES).to_numpy()
+    elif "parcel_ids" in firms.columns:
+        noland = _missing(firms["parcel_ids"])
+    else:
+        noland = np.ones(len(firms), dtype=bool)
+    return ok & noland
+
+
+def _grade_labels(lang: str) -> dict[str, str]:
+    return {g: lb.label(g, lang) for g in lb.GRADE_COLORS}
+
+
+def build_map_html(
+    parcels: gpd.GeoDataFrame,
+    firms: pd.DataFrame | None,
+    *,
+    parks: gpd.GeoDataFrame | None = None,
+    cleanup: pd.DataFrame | None = None,
+    basemap: str = "none",
+    public: bool = False,
+    title: str | None = None,
+    lang: str = "zh",
+    raster: str | os.PathLike[str] | None = None,
+) -> tuple[str, list[str]]:
+    """The bureau map as one self-contained HTML page, and the warnings to print.
+
+    ``parcels``: the parcels.gpkg columns (any CRS; missing columns are simply left out);
+    ``firms``: the firms.csv columns (``parcel_ids`` ";"-joined; lon/lat WGS84); ``parks``: park
+    boundaries with a ``park`` column (else each park's convex hull of parcels is drawn); ``cleanup``:
+    the cleanup candidates (parcel_id, rank, selected, reasons…); ``basemap``: "none" (no request at
+    all), "tianditu" (key from PARKLAND_TIANDITU_KEY, embedded: warned), "gaode" (overlays shifted to
+    GCJ-02 for display), "osm" or a URL template with {x}{y}{z}; ``raster``: a GeoTIFF drawn as an
+    offline base map; ``public``: no tax/revenue/score/part figure, coarsened geometry, no tile key.
+    """
+    lang = "en" if lang == "en" else "zh"
+    warnings: list[str] = []
+    tiles, gaode = _basemap(basemap, public=public, lang=lang, warnings=warnings)
+    firms = pd.DataFrame() if firms is None else firms.reset_index(drop=True)
+    scale = PUBLIC_GEOM_SCALE if public else GEOM_SCALE
+    pfields = _PARCEL_FIELDS_PUBLIC if public else _PARCEL_FIELDS_INTERNAL
+
+    # ---- parcels
+    par = parcels.reset_index(drop=True)
+    disp = _polygonal(_to_display(par, public=public, gaode=gaode, lang=lang, warnings=warnings,
+                                  what=_msg(lang, "宗地", "parcel")))
+    has = ~shapely.is_missing(disp) if len(disp) else np.zeros(0, bool)
+    if (~has).any():
+        warnings.append(_msg(lang, f"{int((~has).sum())} 宗地没有面状图形，未画入地图",
+                             f"{int((~has).sum())} parcels have no polygon and are not drawn"))
+        par = par[has].reset_index(drop=True)
+        disp = disp[has]
+    n = len(par)
+    ids = (par["parcel_id"] if "parcel_id" in par.columns
+           else pd.Series(par.get("source_row", pd.Series(np.arange(1, n + 1))), dtype=object))
+    ids = ids.reset_index(drop=True)
+    pdata: dict[str, Any] = {"n": n, "geom": _encode_geoms(disp, scale), "id": _strings(ids)}
+    pspecs, pcols = _field_specs(par, pfields, lang)
+    pdata["num"] = pcols
+    pdata["fields"] = pspecs
+    if _col(par, "park") is not None:
+        pdata["park"] = _codes(par["park"])
+    grade_lab = _grade_labels(lang)
+    grade_s = _col(par, "grade")
+    if grade_s is not None:
+        pdata["grade"] = _codes(_upper_codes(grade_s))
+    flags = np.zeros(n, dtype=np.int64)
+    present_flags = []
+    for colname, (bit, _c) in FLAGS.items():
+        if colname in par.columns:
+            t = _truthy(par[colname])
+            flags |= np.where(t, bit, 0)
+            present_flags.append(colname)
+    if present_flags:
+        pdata["flags"] = _b64(_uvarint(flags))
+    if _col(par, "flag_reasons") is not None:
+        rs = par["flag_reasons"]
+        codes = _codes(rs)
+        codes["v"] = [lb.reasons_text(v, lang) for v in codes["v"]]
+        pdata["reasons"] = codes
+
+    # ---- cleanup
+    cl_state = None
+    if cleanup is not None and len(cleanup) and "parcel_id" in cleanup.columns and n:
+        c = pd.DataFrame(cleanup).reset_index(drop=True)
+        sel = _truthy(c["selected"]) if "selected" in c.columns else np.zeros(len(c), bool)
+        rank = _floats(c["rank"]) if "rank" in c.columns else np.full(len(c), np.nan)
+        cc = pd.DataFrame({"pid": c["parcel_id"].astype(object).astype(str).to_numpy(),
+                           "st": np.where(sel, 2, 1), "rank": rank}).drop_duplicates("pid")
+        pos = pd.DataFrame({"pid": ids.astype(object).astype(str).to_numpy(), "p": np.arange(n)})
+        j = pos.merge(cc, on="pid", how="left")
+        cl_state = j["st"].fillna(0).to_numpy(dtype=np.int64)
+        if cl_state.any():
+            pdata["cl"] = _b64(_uvarint(cl_state))
+            pdata["clRank"] = _num_column(j["rank"], 0)
+        else:
+            cl_state = None
+
+    # ---- firms on the parcels, and firms without land as points
+    links = _firm_links(firms, ids)
+    pts_mask = _point_firms(firms)
+    used = np.union1d(links["f"].to_numpy(), np.flatnonzero(pts_mask)).astype(np.int64)
+    fsub = firms.iloc[used].reset_index(drop=True) if len(firms) else firms
+    remap = np.full(len(firms), -1, dtype=np.int64)
+    remap[used] = np.arange(used.size)
+    counts = np.bincount(links["p"].to_numpy(), minlength=n) if n else np.zeros(0, np.int64)
+    pdata["fc"] = _b64(_uvarint(counts))
+    pdata["fi"] = _b64(_uvarint(remap[links["f"].to_numpy()]))
+    fdata: dict[str, Any] = {"n": len(fsub)}
+    if len(fsub):
+        fdata["name"] = _strings(fsub["name"]) if "name" in fsub.columns else [None] * len(fsub)
+        if "uscc" in fsub.columns:
+            fdata["uscc"] = _strings(fsub["uscc"])
+        if "grade" in fsub.columns:
+            fdata["grade"] = _codes(_upper_codes(fsub["grade"]), grade_lab)
+        if "status" in fsub.columns:
+            smap = {k: v[1 if lang == "en" else 0] for k, v in lb.STATUS_LABELS.items()}
+            fdata["status"] = _codes(fsub["status"], smap)
+        if not public:
+            if _col(fsub, "status_reason") is not None:
+                fdata["reason"] = _strings(fsub["status_reason"])
+            fspecs, fcols = _field_specs(fsub, _FIRM_FIELDS_INTERNAL, lang)
+            parts = {c: (2, "num") for c in fsub.columns if str(c).startswith("part_")}
+            pspec2, pcols2 = _field_specs(fsub, parts, lang, label_fn=lambda c: _part_label(c, lang))
+            fdata["fields"], fdata["parts"] = fspecs, pspec2
+            fdata["num"] = {**fcols, **pcols2}
+    pts_idx = remap[np.flatnonzero(pts_mask)]
+    points: dict[str, Any] | None = None
+    if pts_idx.size:
+        lon = _floats(firms["lon"])[pts_mask]
+        lat = _floats(firms["lat"])[pts_mask]
+        if gaode:
+            from parkland.geo.crs import wgs84_to_gcj02
+
+            lon, lat = wgs84_to_gcj02(lon, lat)
+        d = 4 if public else 6
+        points = {"f": pts_idx.tolist(), "lat": np.round(lat, d).tolist(), "lon": np.round(lon, d).tolist()}
+
+    # ---- parks
+    parks_data: dict[str, Any] | None = None
+    if parks is not None and len(parks) and "park" in parks.columns:
+        pk = parks.reset_index(drop=True)
+        pg = _polygonal(_to_display(pk, public=public, gaode=gaode, lang=lang, warnings=warnings,
+                                    what=_msg(lang, "园区", "park")))
+        ok = ~shapely.is_missing(pg) if len(pg) else np.zeros(0, bool)
+        if ok.any():
+            parks_data = {"name": _texts(pk["park"][ok]), "geom": _encode_geoms(pg[ok], scale),
+                          "hull": False}
+    elif _col(par, "park") is not None and n:
+        names = par["park"].astype(object).where(~_missing(par["park"]), None)
+        okp = names.notna().to_numpy()
+        if okp.any():
+            codes_, uniq = pd.factorize(names[okp])
+            parts, gi = shapely.get_parts(disp[okp], return_index=True)
+            order = np.argsort(codes_[gi], kind="stable")
+            mp = shapely.multipolygons(parts[order], indices=codes_[gi][order])
+            hull = _polygonal(shapely.convex_hull(mp))
+            ok = ~shapely.is_missing(hull)
+            if ok.any():
+                parks_data = {"name": [str(u) for u in np.asarray(uniq, dtype=object)[ok]],
+                              "geom": _encode_geoms(hull[ok], scale), "hull": True}
+
+    # ---- layers and legends
+    gcolors = dict(lb.GRADE_COLORS)
+    layers: list[dict[str, Any]] = []
+    grade_legend = [{"c": gcolors[g], "t": grade_lab[g]} for g in gcolors]
+    grade_legend.append({"c": None, "o": UNGRADED_COLOR, "t": lb.label("map_ungraded", lang)})
+    layers.append({"key": "grade", "kind": "grade", "name": lb.label("map_layer_grade", lang), "on": True,
+                   "legend": grade_legend})
+    if not public:
+        for colname in CHOROPLETHS:
+            if colname not in pcols:
+                continue
+            breaks = nice_breaks(par[colname])
+            colors = RAMPS[len(breaks) + 1] if len(breaks) + 1 in RAMPS else RAMPS[6]
+            layers.append({"key": colname, "kind": "choropleth", "col": colname,
+                           "name": lb.label(colname, lang), "breaks": breaks, "colors": colors,
+                           "legend": _choropleth_legend(breaks, colors, lang)})
+    for colname in present_flags:
+        bit, color = FLAGS[colname]
+        cnt = int(((flags & bit) > 0).sum())
+        layers.append({"key": colname, "kind": "flag", "bit": bit, "color": color,
+                       "name": f"{lb.label(colname, lang)}（{cnt}）" if lang != "en" else f"{lb.label(colname, lang)} ({cnt})",
+                       "legend": [{"c": color, "t": lb.label(colname, lang)}]})
+    if cl_state is not None:
+        layers.append({"key": "cleanup", "kind": "cleanup", "name": lb.label("map_layer_cleanup", lang),
+                       "legend": [{"c": CLEANUP_SELECTED, "o": CLEANUP_SELECTED,
+                                   "t": lb.label("map_selected", lang)},
+                                  {"c": None, "o": CLEANUP_CANDIDATE, "dash": True,
+                                   "t": lb.label("map_candidate", lang)}]})
+    if parks_data is not None:
+        key = "map_layer_parks_hull" if parks_data["hull"] else "map_layer_parks"
+        layers.append({"key": "parks", "kind": "parks", "name": lb.label(key, lang), "on": True,
+                       "legend": [{"c": None, "o": PARK_COLOR, "dash": True, "t": lb.label(key, lang)}]})
+    if points is not None:
+        layers.append({"key": "points", "kind": "points", "name": lb.label("map_layer_firms_no_land", lang),
+                       "on": True, "legend": [{"c": "#ffffff", "o": "#444444", "dot": True,
+                                               "t": lb.label("map_layer_firms_no_land", lang)}]})
+
+    raster_spec = None
+    if raster is not None:
+        raster_spec = _raster_overlay(raster, gaode=gaode, lang=lang, warnings=warnings)
+
+    page_title = title or lb.label("map_title", lang)
+    text = {k: lb.label(k, lang) for k in _TEXT_KEYS}
+    text["flag"] = {k: lb.label(k, lang) for k in FLAGS}
+    payload = {
+        "v": 1, "lang": lang, "public": bool(public), "title": page_title, "text": text,
+        "gradeColors": gcolors, "gradeLabels": grade_lab, "ungraded": UNGRADED_COLOR,
+        "parcels": pdata, "firms": fdata, "points": points, "parks": parks_data, "layers": layers,
+        "flagBits": {k: FLAGS[k][0] for k in present_flags},
+        "tiles": tiles, "raster": raster_spec,
+        "colors": {"selected": CLEANUP_SELECTED, "candidate": CLEANUP_CANDIDATE, "park": PARK_COLOR},
+    }
+    img_src = "data: blob:" + (" https: http:" if tiles else "")
+    csp = (f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src {img_src}; "
+           "base-uri 'none'; form-action 'none'")
+    doc = (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"en" if lang == "en" else "zh-CN"}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="generator" content="parkland">\n'
+        f"<title>{html.escape(page_title)}</title>\n"
+        f"<style>\n{leaflet_css()}\n</style>\n<style>\n{template('map.css')}\n</style>\n"
+        "</head>\n<body>\n<div id=\"map\"></div>\n"
+        f'<script type="application/json" id="parkland-data">{_json_for_script(payload)}</script>\n'
+        f"<script>\n{leaflet_js()}\n</script>\n<script>\n{template('map.js')}\n</script>\n"
+        "</body>\n</html>\n"
+    )
+    return doc, warnings
+
+
+# --------------------------------------------------------------------------------------------------
+# files
+# --------------------------------------------------------------------------------------------------
+def write_map(path: str | os.PathLike[str], parcels: gpd.GeoDataFrame, firms: pd.DataFrame | None,
+              **kwargs: Any) -> list[str]:
+    """:func:`build_map_html` written to ``path`` atomically (temp file, then os.replace); returns the
+    warnings."""
+    doc, warnings = build_map_html(parcels, firms, **kwargs)
+    write_text(doc, path)
+    return warnings
+
+
+_UNSAFE = re.compile(r"[^\w\-]+", flags=re.UNICODE)
+
+
+def safe_filename(name: Any, *, max_len: int = 60) -> str:
+    """A park name as a file-name stem: NFKC, anything but letters/digits/_/- replaced by '_',
+    no leading dots or separators, at most ``max_len`` characters; 'park' when nothing is left."""
+    s = unicodedata.normalize("NFKC", "" if name is None else str(name))
+    s = _UNSAFE.sub("_", s).strip("_.-")
+    s = re.sub(r"_+", "_", s)[:max_len].strip("_.-")
+    return s or "park"
+
+
+_NUMERIC_FIRM = ["land_mu", "score", "lon", "lat", "rank", *CHOROPLETHS]
+
+
+def _read_firms_csv(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    for c in df.columns:
+        if c in _NUMERIC_FIRM or c.startswith("part_") or c.endswith(("_wan", "_per_mu")):
+            df[c] = pd.to_numeric(df[c].str.strip().replace("", None), errors="coerce")
+    for c in ("uscc", "name", "parcel_ids", "status", "status_reason", "grade", "park"):
+        if c in df.columns:
+            df[c] = df[c].astype(object).where(df[c] != "", None)
+    return df
+
+
+def render_dir(out_dir: str | os.PathLike[str], map_dir: str | os.PathLike[str] | None = None, *,
+               per_park: bool = False, basemap: str = "none", public: bool = False,
+               lang: str = "zh") -> tuple[list[Path], list[str]]:
+    """Re-render the maps of an output folder: reads parcels.gpkg (layers ``parcels`` and ``parks``
+    when present), firms.csv (utf-8-sig) and cleanup.gpkg (layer ``cleanup``) when present; writes
+    ``map.html`` into ``map_dir`` (default ``out_dir``), or with ``per_park`` one page per park
+    (``park_<nnn>_<safe name>.html``, parcels without a park under "未分园区") and ``index.html``.
+    Returns (written paths, warnings)."""
+    import pyogrio
+
+    out = Path(out_dir)
+    mdir = Path(map_dir) if map_dir is not None else out
+    gpkg = out / "parcels.gpkg"
+    if not gpkg.is_file():
+        raise InputError("输出目录中没有 parcels.gpkg", "parcels.gpkg not found in the output folder", file=gpkg)
+    layers = [str(x[0]) for x in pyogrio.list_layers(gpkg)]
+    parcels = gpd.read_file(gpkg, layer="parcels" if "parcels" in layers else layers[0], engine="pyogrio")
+    parks = gpd.read_file(gpkg, layer="parks", engine="pyogrio") if "parks" in layers else None
+    fpath = out / "firms.csv"
+    firms = _read_firms_csv(fpath) if fpath.is_file() else pd.DataFrame()
+    cpath = out / "cleanup.gpkg"
+    cleanup = None
+    if cpath.is_file():
+        cl_layers = [str(x[0]) for x in pyogrio.list_layers(cpath)]
+        cleanup = pyogrio.read_dataframe(cpath, layer="cleanup" if "cleanup" in cl_layers else cl_layers[0],
+                                         read_geometry=False)
+    kw = {"basemap": basemap, "public": public, "lang": lang}
+    warnings: list[str] = []
+    written: list[Path] = []
+    if not per_park:
+        p = mdir / "map.html"
+        warnings += write_map(p, parcels, firms, parks=parks, cleanup=cleanup, **kw)
+        return [p], warnings
+
+    none_name = _msg(lang, "未分园区", "no park")
+    park_col = (parcels["park"].astype(object).where(~_missing(parcels["park"]), None)
+                if "park" in parcels.columns else pd.Series([None] * len(parcels), dtype=object))
+    names = park_col.fillna(none_name)
+    firm_park = (firms["park"].astype(object).where(~_missing(firms["park"]), None).fillna(none_name)
+                 if "park" in firms.columns else pd.Series([none_name] * len(firms), dtype=object))
+    pts = _point_firms(firms) if len(firms) else np.zeros(0, bool)
+    entries: list[tuple[str, str, int]] = []
+    for i, name in enumerate(sorted(names.unique(), key=str), start=1):
+        sel = (names == name).to_numpy()
+        sub = parcels[sel]
+        links = _firm_links(firms, sub["parcel_id"].reset_index(drop=True)) if "parcel_id" in sub.columns else None
+        fmask = np.zeros(len(firms), dtype=bool)
+        if links is not None and len(links):
+            fmask[links["f"].to_numpy()] = True
+        if len(firms):
+            fmask |= pts & (firm_park == name).to_numpy()
+        pk = parks[parks["park"] == name] if parks is not None and "park" in parks.columns else None
+        fname = f"park_{i:03d}_{safe_filename(name)}.html"
+        target = mdir / fname
+        if target.resolve().parent != mdir.resolve():  # pragma: no cover - safe_filename guarantees it
+            raise ValueError(f"unsafe file name {fname!r}")
+        title = f"{lb.label('map_title', lang)} · {name}"
+        w = write_map(target, sub, firms[fmask] if len(firms) else firms, parks=pk, cleanup=cleanup,
+                      title=title, **kw)
+        warnings += [f"{name}: {x}" for x in w]
+        written.append(target)
+        entries.append((str(name), fname, int(sel.sum())))
+    idx_title = lb.label("map_index_title", lang)
+    rows = "\n".join(
+        f'<li><a href="{html.escape(f, quote=True)}">{html.escape(nm)}</a> '
+        f"<span>{html.escape(lb.label('map_parcels', lang))} {cnt}</span></li>"
+        for nm, f, cnt in entries)
+    doc = ("<!DOCTYPE html>\n"
+           f'<html lang="{"en" if lang == "en" else "zh-CN"}">\n<head>\n<meta charset="utf-8">\n'
+           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+           f"<title>{html.escape(idx_title)}</title>\n"
+           "<style>body{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;margin:2em;}"
+           "li{margin:.3em 0;}span{color:#666;margin-left:1em;}</style>\n</head>\n<body>\n"
+           f"<h1>{html.escape(idx_title)}</h1>\n<ul>\n{rows}\n</ul>\n</body>\n</html>\n")
+    ip = mdir / "index.html"
+    write_text(doc, ip)
+    written.append(ip)
+    return written, warnings

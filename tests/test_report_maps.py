@@ -1,0 +1,472 @@
+"""The bureau map (parkland.report.maps): self-contained, escaped, public-safe; fast, no browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Transformer
+from shapely.geometry import Polygon, box
+
+from parkland.errors import InputError
+from parkland.report import maps
+from parkland.report.labels import GRADE_COLORS
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+SCRIPT_BREAK = "</script><script>alert(2)</script>"
+TAX = 98765.432  # a distinctive tax figure: its digits must not appear in a public map
+ORIGIN = (106.10, 30.80)  # near Nanchong, CGCS2000 3° zone 35 (EPSG:4523, prefixed eastings)
+
+
+def make_frames(crs: int = 4523) -> dict[str, object]:
+    """Six 100 m × 100 m parcels in two parks (one with a hostile name), four firms."""
+    to_gk = Transformer.from_crs(4326, crs, always_xy=True)
+    x0, y0 = to_gk.transform(*ORIGIN)
+    geoms = [box(x0 + 150 * i, y0, x0 + 150 * i + 100, y0 + 100) for i in range(6)]
+    geoms[5] = Polygon([(x0 + 750, y0), (x0 + 850, y0), (x0 + 850, y0 + 100), (x0 + 750, y0 + 100)],
+                       [[(x0 + 780, y0 + 30), (x0 + 820, y0 + 30), (x0 + 820, y0 + 70), (x0 + 780, y0 + 70)]])
+    area_mu = np.array([g.area for g in geoms]) / (10000 / 15)
+    parcels = gpd.GeoDataFrame({
+        "source_row": np.arange(1, 7),
+        "parcel_id": [f"511302001001GB0000{i}" for i in range(1, 7)],
+        "park": ["经开区", "经开区", "经开区", "../航空港/园区", "../航空港/园区", None],
+        "county": ["511302"] * 6,
+        "area_mu": area_mu,
+        "cert_area_mu": [15.0, 15.0, np.nan, 15.0, 15.0, 12.6],
+        "firm_count": [1, 1, 1, 0, 0, 0],
+        "tax_wan": [TAX, 10.0, 200.0, 0.0, np.nan, np.nan],
+        "revenue_wan": [5000.0, 80.0, 3000.0, 0.0, np.nan, np.nan],
+        "tax_per_mu": [12.3456, 0.667, 13.3, 0.0, np.nan, np.nan],
+        "revenue_per_mu": [333.3, 5.3, 200.0, 0.0, np.nan, np.nan],
+        "output_per_mu": [400.0, 6.0, 250.0, 0.0, np.nan, np.nan],
+        "building_coverage": [0.4512, 0.21, 0.35, 0.0, 0.0, np.nan],
+        "far": [1.23, 0.4, 1.0, 0.0, 0.0, np.nan],
+        "grade": ["A", "D", "B", None, None, None],
+        "idle": [False, False, False, True, False, False],
+        "vacant": [False, False, False, False, True, True],
+        "stopped": [False, True, False, False, False, False],
+        "low_efficiency": [False, True, False, True, True, False],
+        "flag_reasons": ["", "STOPPED;LOW_TAX;GRADE_D", "", "IDLE_NOT_STARTED", "VACANT", "VACANT"],
+    }, geometry=geoms, crs=crs)
+    firms = pd.DataFrame({
+        "source_row": [1, 2, 3, 4],
+        "uscc": ["91511300MA62000001", "91511300MA62000002", "91511300MA62000003", "91511300MA62000004"],
+        "name": ["南充甲机械有限公司", HOSTILE, SCRIPT_BREAK, "无地乙科技有限公司"],
+        "parcel_ids": ["511302001001GB00001", "511302001001GB00002", "511302001001GB00003", ""],
+        "land_mu": [15.0, 15.0, 15.0, np.nan],
+        "status": ["graded", "graded", "graded", "no_land"],
+        "status_reason": [None, None, None, "无宗地"],
+        "grade": ["A", "D", "B", None],
+        "score": [88.5, 31.25, 66.0, np.nan],
+        "part_tax_per_mu": [30.12, 1.5, 20.0, np.nan],
+        "part_revenue_per_mu": [20.5, 0.5, 10.0, np.nan],
+        "tax_per_mu": [12.3456, 0.667, 13.3, np.nan],
+        "revenue_per_mu": [333.3, 5.3, 200.0, np.nan],
+        "lon": [np.nan, np.nan, np.nan, 106.105],
+        "lat": [np.nan, np.nan, np.nan, 30.797],
+    })
+    cleanup = pd.DataFrame({"rank": [1, 2, 3], "parcel_id": ["511302001001GB00004", "511302001001GB00002",
+                                                            "511302001001GB00005"],
+                            "park": ["../航空港/园区", "经开区", "../航空港/园区"],
+                            "area_mu": area_mu[[3, 1, 4]], "reasons": ["IDLE_NOT_STARTED", "STOPPED", "VACANT"],
+                            "cumulative_mu": np.cumsum(area_mu[[3, 1, 4]]), "selected": [True, True, False]})
+    return {"parcels": parcels, "firms": firms, "cleanup": cleanup}
+
+
+def payload(doc: str) -> dict:
+    m = re.search(r'<script type="application/json" id="parkland-data">(.*?)</script>', doc, re.S)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+class _Refs(HTMLParser):
+    """src/href attributes of the page's own elements, and the text of its <style> blocks."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: list[tuple[str, str, str]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "poster", "data", "action"):
+                self.attrs.append((tag, k, v or ""))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, object]:
+    return make_frames()
+
+
+@pytest.fixture(scope="module")
+def internal(frames: dict[str, object]) -> tuple[str, list[str]]:
+    return maps.build_map_html(frames["parcels"], frames["firms"], cleanup=frames["cleanup"])
+
+
+@pytest.fixture(scope="module")
+def public(frames: dict[str, object]) -> tuple[str, list[str]]:
+    return maps.build_map_html(frames["parcels"], frames["firms"], cleanup=frames["cleanup"], public=True)
+
+
+# ---------------------------------------------------------------------------- self-contained
+def test_no_remote_reference_with_basemap_none(internal: tuple[str, list[str]]) -> None:
+    doc, warnings = internal
+    assert warnings == []
+    refs = _Refs()
+    refs.feed(doc)
+    # the page itself has no element with src/href (everything is inline)
+    assert refs.attrs == []
+    css = "\n".join(refs.styles)
+    urls = re.findall(r"url\(\s*['\"]?([^'\")]*)", css)
+    assert urls, "leaflet.css control images are expected, inlined"
+    assert all(u.startswith("data:") or u.startswith("#") for u in urls), urls
+    # anywhere in the file, scripts included: no src=/href=/url( to http(s) or protocol-relative,
+    # except Leaflet's own attribution link (an <a>, never fetched; the attribution control is off)
+    remote = re.findall(r"(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//[^\"'\s>]*|url\(\s*[\"']?(?:https?:)?//[^)]*",
+                        doc, flags=re.I)
+    assert set(remote) <= {'href="https://leafletjs.com'}, remote
+    assert "attributionControl:false" in doc.replace(" ", "")
+    # no tile template at all, and a CSP that forbids any fetch but data: images
+    assert "{z}" not in doc and "tile.openstreetmap" not in doc and "tianditu" not in doc
+    assert "default-src 'none'" in doc and "img-src data: blob:;" in doc
+    # Leaflet's default marker icon is never used by the page script (circle markers only)
+    script = maps.template("map.js") if hasattr(maps, "template") else ""
+    assert "L.marker(" not in script and "circleMarker" in script
+
+
+def test_hostile_names_are_escaped(internal: tuple[str, list[str]]) -> None:
+    doc, _ = internal
+    assert HOSTILE not in doc
+    assert "<img" not in doc
+    assert "alert(1)" in doc  # the characters are there, as data
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in doc
+    # exactly the page's own closing tags: four </script> (data, leaflet, page script) … and no more
+    assert doc.count("</script>") == 3
+    data = payload(doc)
+    names = _decode_strings(data["firms"]["name"])
+    assert names == ["南充甲机械有限公司", HOSTILE, SCRIPT_BREAK, "无地乙科技有限公司"]
+
+
+def test_title_is_escaped(frames: dict[str, object]) -> None:
+    doc, _ = maps.build_map_html(frames["parcels"], frames["firms"], title="<b>园区</b>")
+    assert "<title>&lt;b&gt;园区&lt;/b&gt;</title>" in doc
+    assert payload(doc)["title"] == "<b>园区</b>"
+
+
+# ---------------------------------------------------------------------------- public mode
+def test_public_map_has_no_money_or_score(public: tuple[str, list[str]], internal: tuple[str, list[str]]) -> None:
+    doc, _ = public
+    for needle in ("98765", "9876543", "98,765", "88.5", "8850", "30.12", "3012", "333.3", "33330"):
+        assert needle not in doc, needle
+    data = payload(doc)
+    assert data["public"] is True
+    assert set(data["parcels"]["num"]) == {"area_mu", "cert_area_mu", "firm_count"}
+    assert "num" not in data["firms"] and "parts" not in data["firms"] and "reason" not in data["firms"]
+    kinds = {lay["kind"] for lay in data["layers"]}
+    assert "choropleth" not in kinds
+    assert {"grade", "flag", "cleanup", "parks", "points"} <= kinds
+    # the internal map does carry the figure (so the test above means something)
+    idoc, _ = internal
+    tax = _decode_num(payload(idoc)["parcels"]["num"]["tax_wan"])
+    assert tax[0] == pytest.approx(98765.43, abs=1e-9)
+    assert "tax_per_mu" in payload(idoc)["parcels"]["num"]
+
+
+def test_public_geometry_is_coarse(public: tuple[str, list[str]], internal: tuple[str, list[str]]) -> None:
+    pg = payload(public[0])["parcels"]["geom"]
+    ig = payload(internal[0])["parcels"]["geom"]
+    assert pg["s"] == 10_000 and ig["s"] == 1_000_000
+    lon, lat = _decode_first_ring(ig)
+    # the first parcel's four corners (closing vertex dropped), to the 1e-6° grid
+    exp = np.array(make_frames()["parcels"].to_crs(4326).geometry[0].exterior.coords)[:-1]
+    assert np.abs(np.column_stack([lon, lat]) - exp).max() <= 0.5e-6 + 1e-12
+    plon, _ = _decode_first_ring(pg)
+    assert np.allclose(plon * 1e4, np.round(plon * 1e4))
+
+
+def test_public_mode_embeds_no_tile_key(frames: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARKLAND_TIANDITU_KEY", "secretkey0123")
+    doc, warnings = maps.build_map_html(frames["parcels"], frames["firms"], basemap="tianditu", public=True)
+    assert "secretkey0123" not in doc and "tianditu.gov.cn" not in doc
+    assert len(warnings) == 1 and "密钥" in warnings[0]
+    doc, warnings = maps.build_map_html(frames["parcels"], frames["firms"], basemap="tianditu")
+    assert "secretkey0123" in doc and "vec_w" in doc and "cva_w" in doc
+    assert any("密钥已写入" in w for w in warnings)
+    monkeypatch.delenv("PARKLAND_TIANDITU_KEY")
+    doc, warnings = maps.build_map_html(frames["parcels"], frames["firms"], basemap="tianditu", lang="en")
+    assert "tianditu.gov.cn" not in doc and "PARKLAND_TIANDITU_KEY" in warnings[0]
+
+
+# ---------------------------------------------------------------------------- content
+def _varints(s: str) -> np.ndarray:
+    out, v, m = [], 0, 1
+    for c in base64.b64decode(s):
+        v += (c & 127) * m
+        if c & 128:
+            m *= 128
+        else:
+            out.append(v)
+            v, m = 0, 1
+    return np.array(out, dtype=np.int64)
+
+
+def _unzig(z: np.ndarray) -> np.ndarray:
+    return np.where(z % 2 == 0, z // 2, -(z + 1) // 2)
+
+
+def _decode_strings(col: dict | list) -> list[str | None]:
+    """The page's strings() in Python, on UTF-16 code units like JavaScript."""
+    if isinstance(col, list):
+        return col
+    v = _varints(col["b"]).reshape(-1, 3)
+    m = col["m"].encode("utf-16-le")
+    out: list[str | None] = []
+    prev, pos = b"", 0
+    for p, s, ml in v:
+        if p == 0:
+            out.append(None)
+            continue
+        cur = prev[: 2 * (p - 1)] + m[2 * pos: 2 * (pos + ml)] + (prev[len(prev) - 2 * s:] if s else b"")
+        pos += ml
+        out.append(cur.decode("utf-16-le"))
+        prev = cur
+    return out
+
+
+def _decode_num(col: dict) -> np.ndarray:
+    z = _varints(col["b"])
+    return np.where(z == 0, np.nan, _unzig(z - 1) / 10.0 ** col["d"])
+
+
+def _decode_first_ring(g: dict) -> tuple[np.ndarray, np.ndarray]:
+    n = _varints(g["r"])[0]
+    d = _unzig(_varints(g["c"])[: 2 * n]).reshape(-1, 2).cumsum(axis=0)
+    return d[:, 0] / g["s"], d[:, 1] / g["s"]
+
+
+def test_payload_content(internal: tuple[str, list[str]], frames: dict[str, object]) -> None:
+    data = payload(internal[0])
+    p = data["parcels"]
+    assert p["n"] == 6
+    assert _decode_strings(p["id"]) == [f"511302001001GB0000{i}" for i in range(1, 7)]
+    assert p["id"]["m"] == "511302001001GB0000123456"  # each code after the first costs one character
+    assert _decode_num(p["num"]["tax_per_mu"])[0] == 12.35
+    assert _decode_num(p["num"]["building_coverage"])[0] == 0.4512
+    # geometry: 6 features, one ring each except the last (a hole), 4 vertices a ring (closing one dropped)
+    assert list(_varints(p["geom"]["g"])) == [1] * 6
+    assert list(_varints(p["geom"]["p"])) == [1] * 5 + [2]
+    assert list(_varints(p["geom"]["r"])) == [4] * 7
+    # the corners of the first parcel, in WGS84, on the 1e-6° grid
+    lon, lat = _decode_first_ring(p["geom"])
+    exp = np.array(frames["parcels"].to_crs(4326).geometry[0].exterior.coords)[:-1]
+    assert np.abs(np.column_stack([lon, lat]) - exp).max() <= 0.5e-6 + 1e-12
+    # firms: on parcels 1–3 (one each), the landless firm as a point
+    assert list(_varints(p["fc"])) == [1, 1, 1, 0, 0, 0]
+    assert data["points"]["lon"] == [106.105] and data["points"]["lat"] == [30.797]
+    assert data["firms"]["n"] == 4
+    assert [s["k"] for s in data["firms"]["parts"]] == ["part_tax_per_mu", "part_revenue_per_mu"]
+    assert data["firms"]["parts"][0]["t"] == "亩均税收得分"
+    # flags and reasons (Chinese labels)
+    assert list(_varints(p["flags"])) == [0, 4 | 8, 0, 1 | 8, 2 | 8, 2]
+    assert "停产：营收、税收、用电均为零；亩均税收低于标准；评价为D类" in p["reasons"]["v"]
+    # cleanup: parcel 4 and 2 selected, 5 a candidate
+    assert list(_varints(p["cl"])) == [0, 2, 0, 2, 1, 0]
+    names = [lay["name"] for lay in data["layers"]]
+    assert names[0] == "宗地评价等级"
+    assert "亩均税收（万元/亩）" in names and "亩均产值（万元/亩）" in names
+    assert "亩均增加值（万元/亩）" not in names  # the column is missing: no layer
+    assert "园区范围（宗地凸包）" in names  # no park layer given: hulls
+    assert data["parks"]["name"] == ["经开区", "../航空港/园区"]
+    grade = next(lay for lay in data["layers"] if lay["kind"] == "grade")
+    assert [it["c"] for it in grade["legend"][:5]] == [GRADE_COLORS[g] for g in "ABCDT"]
+    assert grade["legend"][5]["t"] == "未评价"
+
+
+def test_missing_columns_are_left_out(frames: dict[str, object]) -> None:
+    par = frames["parcels"][["parcel_id", "geometry"]]
+    firms = frames["firms"][["uscc", "name", "parcel_ids"]]
+    doc, warnings = maps.build_map_html(par, firms)
+    data = payload(doc)
+    assert warnings == []
+    assert data["parcels"]["num"] == {} and "grade" not in data["parcels"] and "flags" not in data["parcels"]
+    assert [lay["kind"] for lay in data["layers"]] == ["grade"]
+    assert data["points"] is None and data["firms"]["n"] == 3
+    # no firms at all
+    doc, _ = maps.build_map_html(par, None)
+    assert payload(doc)["firms"] == {"n": 0}
+
+
+def test_english_labels(frames: dict[str, object]) -> None:
+    doc, _ = maps.build_map_html(frames["parcels"], frames["firms"], lang="en")
+    data = payload(doc)
+    assert '<html lang="en">' in doc
+    assert data["layers"][0]["name"] == "parcel grade"
+    assert data["text"]["map_search"].startswith("search")
+    assert "stopped: zero revenue, tax and electricity" in ";".join(data["parcels"]["reasons"]["v"])
+
+
+def test_front_coding_round_trip() -> None:
+    texts = ["四川南充甲机械有限公司", "四川南充乙机械有限公司", None, "四川南充乙机械有限公司", "",
+             "𠀀𠀁汽车零部件有限公司", "𠀀𠀁汽车零部件有限公司𠀂", "𠀀", "a", "ab", "b", HOSTILE, "有限公司"]
+    col = maps._strings(texts)
+    assert isinstance(col, dict)
+    assert _decode_strings(col) == [None if t == "" else t for t in texts]
+    # "四川南充乙机械有限公司" after "四川南充甲…": prefix 4, suffix 6, middle "乙"
+    assert list(_varints(col["b"]).reshape(-1, 3)[1]) == [5, 6, 1]
+    assert maps._strings([None, None]) == [None, None]
+    assert maps._strings([]) == []
+
+
+def test_nice_breaks() -> None:
+    # quantiles of 0..99 (k=5): 19.8, 39.6, 59.4, 79.2 → two significant digits
+    assert maps.nice_breaks(np.arange(100.0)) == [20.0, 40.0, 59.0, 79.0]
+    assert maps.nice_breaks(np.array([0.01234, 0.02345, 0.0345, 0.0456, 0.05, np.nan]), k=2) == [0.035]
+    assert maps.nice_breaks([1.0, 1.0, np.nan]) == []
+    assert maps.nice_breaks(pd.Series([np.nan, np.inf])) == []
+
+
+def test_gaode_shifts_for_display_only(frames: dict[str, object]) -> None:
+    from parkland.geo.crs import wgs84_to_gcj02
+
+    doc, _ = maps.build_map_html(frames["parcels"], frames["firms"], basemap="gaode")
+    data = payload(doc)
+    lon, lat = _decode_first_ring(data["parcels"]["geom"])
+    exp = np.array(frames["parcels"].to_crs(4326).geometry[0].exterior.coords)[:-1]
+    glon, glat = wgs84_to_gcj02(exp[:, 0], exp[:, 1])
+    assert np.abs(np.column_stack([lon, lat]) - np.column_stack([glon, glat])).max() <= 0.5e-6 + 1e-12
+    assert np.abs(glon - exp[:, 0]).min() > 1e-3  # a real shift (hundreds of metres)
+    plon, _ = wgs84_to_gcj02(106.105, 30.797)
+    assert data["points"]["lon"][0] == pytest.approx(plon, abs=1e-6)
+    assert "autonavi" in doc and "img-src data: blob: https: http:" in doc
+    # the frame passed in is untouched (WGS84/GK stays as it was)
+    assert frames["parcels"].crs.to_epsg() == 4523
+
+
+def test_bad_basemap_and_url_template(frames: dict[str, object]) -> None:
+    with pytest.raises(InputError) as ei:
+        maps.build_map_html(frames["parcels"], frames["firms"], basemap="bing")
+    assert "bing" in str(ei.value)
+    doc, _ = maps.build_map_html(frames["parcels"], frames["firms"],
+                                 basemap="http://10.1.2.3/tiles/{z}/{x}/{y}.png")
+    assert payload(doc)["tiles"]["urls"] == ["http://10.1.2.3/tiles/{z}/{x}/{y}.png"]
+
+
+def test_wgs84_input_and_collections(frames: dict[str, object]) -> None:
+    par = frames["parcels"].to_crs(4326)
+    par.loc[0, "geometry"] = par.geometry[0].union(par.geometry[0].boundary.centroid.buffer(0).boundary)
+    doc, warnings = maps.build_map_html(par.set_crs(None, allow_override=True), None)
+    assert len(warnings) == 1 and "EPSG:4326" in warnings[0]
+    assert payload(doc)["parcels"]["n"] == 6
+
+
+def make_raster(path: Path) -> Path:
+    """A 120 × 100 float GeoTIFF of 10 m cells in EPSG:4523 whose south-west corner is ORIGIN (a ramp,
+    its top-left 10 × 10 cells nodata)."""
+    import rasterio
+    from affine import Affine
+
+    x0, y0 = Transformer.from_crs(4326, 4523, always_xy=True).transform(*ORIGIN)
+    data = np.arange(100 * 120, dtype="float32").reshape(100, 120)
+    data[:10, :10] = -9999
+    with rasterio.open(path, "w", driver="GTiff", width=120, height=100, count=1, dtype="float32",
+                       crs="EPSG:4523", transform=Affine(10, 0, x0, 0, -10, y0 + 1000), nodata=-9999) as dst:
+        dst.write(data, 1)
+    return path
+
+
+def test_raster_base_map(tmp_path: Path, frames: dict[str, object]) -> None:
+    from rasterio.warp import transform_bounds
+
+    x0, y0 = Transformer.from_crs(4326, 4523, always_xy=True).transform(*ORIGIN)
+    path = make_raster(tmp_path / "ortho.tif")
+    doc, warnings = maps.build_map_html(frames["parcels"], frames["firms"], raster=path)
+    r = payload(doc)["raster"]
+    assert warnings == []
+    assert r["uri"].startswith("data:image/png;base64,")
+    (s, w), (n, e) = r["bounds"]
+    exp = transform_bounds("EPSG:4523", "EPSG:4326", x0, y0, x0 + 1200, y0 + 1000, densify_pts=21)
+    assert np.allclose([w, s, e, n], exp, atol=1e-9)
+    assert (n - s) * 110_900 == pytest.approx(1000, rel=0.02)
+    png = base64.b64decode(r["uri"].split(",", 1)[1])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    small, _ = maps.build_map_html(frames["parcels"], None, raster=path)
+    assert len(small) < 2_000_000
+
+
+# ---------------------------------------------------------------------------- files
+def test_safe_filename() -> None:
+    assert maps.safe_filename("../航空港/园区") == "航空港_园区"
+    assert maps.safe_filename("..") == "park"
+    assert maps.safe_filename("a\\b:c*d?e") == "a_b_c_d_e"
+    assert maps.safe_filename(None) == "park"
+    assert maps.safe_filename("ＡＢＣ 园区") == "ABC_园区"
+
+
+def test_write_map_atomic(tmp_path: Path, frames: dict[str, object]) -> None:
+    out = tmp_path / "m" / "map.html"
+    warnings = maps.write_map(out, frames["parcels"], frames["firms"])
+    assert warnings == []
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in out.parent.iterdir()] == ["map.html"]  # no temp file left
+
+
+def _write_outdir(out: Path, frames: dict[str, object], *, parks: bool) -> None:
+    out.mkdir()
+    frames["parcels"].to_file(out / "parcels.gpkg", layer="parcels", engine="pyogrio")
+    if parks:
+        pk = frames["parcels"].dissolve("park").reset_index()[["park", "geometry"]]
+        pk["geometry"] = pk.geometry.buffer(20).envelope
+        pk.to_file(out / "parcels.gpkg", layer="parks", engine="pyogrio")
+    frames["firms"].to_csv(out / "firms.csv", index=False, encoding="utf-8-sig")
+    cl = frames["cleanup"]
+    gpd.GeoDataFrame(cl, geometry=frames["parcels"].set_index("parcel_id").geometry.loc[cl["parcel_id"]].values,
+                     crs=frames["parcels"].crs).to_file(out / "cleanup.gpkg", layer="cleanup", engine="pyogrio")
+
+
+def test_render_dir_single(tmp_path: Path, frames: dict[str, object]) -> None:
+    out = tmp_path / "out"
+    _write_outdir(out, frames, parks=True)
+    paths, warnings = maps.render_dir(out)
+    assert paths == [out / "map.html"] and warnings == []
+    data = payload(paths[0].read_text(encoding="utf-8"))
+    assert data["parcels"]["n"] == 6 and data["firms"]["n"] == 4
+    assert HOSTILE in _decode_strings(data["firms"]["name"])
+    assert _decode_strings(data["firms"]["uscc"])[0] == "91511300MA62000001"
+    assert data["parks"]["hull"] is False and sorted(data["parks"]["name"]) == ["../航空港/园区", "经开区"]
+    assert list(_varints(data["parcels"]["cl"])) == [0, 2, 0, 2, 1, 0]
+
+
+def test_render_dir_per_park(tmp_path: Path, frames: dict[str, object]) -> None:
+    out = tmp_path / "out"
+    _write_outdir(out, frames, parks=False)
+    mdir = tmp_path / "maps"
+    paths, _ = maps.render_dir(out, mdir, per_park=True, public=True)
+    names = sorted(p.name for p in paths)
+    assert names == ["index.html", "park_001_航空港_园区.html", "park_002_未分园区.html", "park_003_经开区.html"]
+    assert all(p.parent == mdir for p in paths)
+    assert sorted(x.name for x in mdir.iterdir()) == names  # nothing escaped the folder
+    assert not (tmp_path / "航空港").exists()
+    index = (mdir / "index.html").read_text(encoding="utf-8")
+    assert '<a href="park_001_航空港_园区.html">../航空港/园区</a>' in index
+    jk = payload((mdir / "park_003_经开区.html").read_text(encoding="utf-8"))
+    assert jk["parcels"]["n"] == 3 and jk["firms"]["n"] == 3 and jk["public"] is True
+    hk = payload((mdir / "park_001_航空港_园区.html").read_text(encoding="utf-8"))
+    assert hk["parcels"]["n"] == 2 and hk["firms"]["n"] == 0
+    for p in paths:
+        assert "98765" not in p.read_text(encoding="utf-8")
