@@ -30,7 +30,13 @@ MSG = {
     "internal": ("内部错误：{err}（加 --verbose 查看详情，并请报告此问题）",
                  "internal error: {err} (run with --verbose for details, and please report it)"),
     "demo_from": ("使用内置示例数据：{dir}", "using the embedded demo data: {dir}"),
+    "targets": ("同口径同比：{parts}", "same-basis change: {parts}"),
+    "target_output_per_mu": ("亩均产值 {chg:+.1f}%（目标 +{goal:.0f}%，{ok}）", "output per mu {chg:+.1f}% (goal +{goal:.0f}%, {ok})"),
+    "target_tax_per_mu": ("亩均税收 {chg:+.1f}%（目标 +{goal:.0f}%，{ok}）", "tax per mu {chg:+.1f}% (goal +{goal:.0f}%, {ok})"),
+    "met": ("已达标", "met"),
+    "not_met": ("未达标", "not met"),
     "maps": ("已生成 {n} 个地图文件：{dir}", "{n} map files written to {dir}"),
+    "db": ("结果已写入数据库：{url}", "results written to the database: {url}"),
 }
 
 
@@ -124,6 +130,9 @@ def _assess_options(f):
         click.option("--public", is_flag=True, default=False, help="公开版地图: 不含税收、营收、得分, 图形概化"),
         click.option("--lists", type=click.Choice(["default", "xlsx"]), default="default",
                      help="清单: 不超过 5 万行写 Excel (default), 或总写 Excel (xlsx)"),
+        click.option("--to-db", default=None, metavar="URL",
+                     help="结果另写入 PostgreSQL/PostGIS: postgresql://user@host/db (密码用 PGPASSWORD 或 .pgpass)"),
+        click.option("--db-schema", default=None, help="数据库模式名 (默认 parkland)"),
         click.option("--lang", type=click.Choice(["zh", "en"]), default="zh"),
         click.option("--verbose", "-v", is_flag=True, default=False),
         click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="输出目录"),
@@ -138,6 +147,7 @@ def _do_assess(kw: dict[str, Any]) -> None:
 
     lang, verbose, out = kw.pop("lang"), kw.pop("verbose"), kw.pop("out")
     basemap, public, lists = kw.pop("basemap", "none"), kw.pop("public", False), kw.pop("lists", "default")
+    to_db, db_schema = kw.pop("to_db", None), kw.pop("db_schema", None)
     kw["rasters"] = _rasters(kw.get("rasters") or ())
     bar = _Bar(lang, verbose, total=len(STAGES))
     try:
@@ -147,6 +157,8 @@ def _do_assess(kw: dict[str, Any]) -> None:
         a.write(out, lang=lang, lists=lists, basemap=basemap, public=public)
         for w in a.meta.get("map_warnings") or []:
             click.echo(w, err=True)
+        if to_db:
+            _write_db(a, to_db, db_schema, out, lang)
     finally:
         bar.close()
     s = a.summary()
@@ -159,10 +171,37 @@ def _do_assess(kw: dict[str, Any]) -> None:
     if s.get("idle_floor", {}).get("selected_m2") is not None:
         c = s["idle_floor"]
         click.echo(_m("floor", lang, sel=c["selected_m2"], target=c["target_m2"]))
+    t = s.get("targets") or {}
+    parts = []
+    for ind in ("output_per_mu", "tax_per_mu"):
+        x = t.get(ind) or {}
+        if x.get("change_pct") is not None:
+            parts.append(_m("target_" + ind, lang, chg=x["change_pct"], goal=x.get("goal_pct") or 0,
+                            ok=_m("met" if x.get("met") else "not_met", lang)))
+    if parts:
+        click.echo(_m("targets", lang, parts="；".join(parts) if lang != "en" else "; ".join(parts)))
     if s.get("grades"):
         click.echo(_m("grades", lang, policy=s["policy"]["name"],
                       grades="  ".join(f"{g} {n}" for g, n in s["grades"].items())))
     click.echo(_m("done", lang, out=os.path.abspath(out)))
+
+
+def _write_db(a: Any, url: str, schema: str | None, out: str, lang: str) -> None:
+    """The results as tables in PostGIS (one transaction; parkland's own tables only)."""
+    from .io.postgis import redact
+    from .recon import render
+    from .report.db import write_db
+    from .report.output import firms_table, parcels_table
+
+    s = a.summary()
+    tables = {"parcels": parcels_table(a), "firms": firms_table(a), "reconciliation": render(a.recon, lang)}
+    if a.cleanup is not None:
+        tables["cleanup"] = a.cleanup
+    write_db(tables, url, schema=schema, run_info={
+        "year": a.meta.get("year"), "policy": s.get("policy", {}).get("name"),
+        "policy_hash": s.get("policy", {}).get("sha256"), "version": s.get("version"),
+        "counts": s["counts"], "inputs": s.get("inputs"), "out": os.path.abspath(out)})
+    click.echo(_m("db", lang, url=redact(url)))
 
 
 def _rasters(specs: tuple[str, ...] | dict) -> dict[str, str]:

@@ -453,5 +453,6 @@ def _input_meta(meta: dict) -> dict:
     keep = {k: meta.get(k) for k in ("sha256", "encoding", "sheet", "layer", "header_row", "n_rows", "columns")
             if meta.get(k) is not None}
     if meta.get("path") is not None:
-        keep["file"] = Path(str(meta["path"])).name
+        path = str(meta["path"])  # a database URL arrives here already without its password
+        keep["file"] = path if "://" in path else Path(path).name
     return keep

@@ -205,6 +205,7 @@ def read_firms(path: str | Path, *, sheet: str | None = None, source: str = "fir
     canon = {m.canonical: h for h, m in matches.items() if m.canonical}
     key = V.normalise_text(raw[canon["uscc"]]) if "uscc" in canon else V.nones(raw.index)
     rec = Recorder(source, raw, key)
+    rec.frames.append(t.recon)  # the reader's own notes (e.g. a database query without ORDER BY)
     column_notes(matches, rec)
 
     linkable = {"parcel_id", "uscc", "reported_land_mu"} & set(canon) or {"lon", "lat"} <= set(canon)

@@ -94,7 +94,13 @@ def read_layer(path: str | Path, *, layer: str | None = None, engine: str = "pyo
     original attribute columns and ``geometry`` (null geometries kept). Meta: path, sha256, driver,
     layer, layers, crs (string or None), encoding, engine, n_features.
     Raises InputError for a missing or unreadable file, an unknown layer (the message lists the layers)
-    or a layer without geometry."""
+    or a layer without geometry. A PostgreSQL URL reads a PostGIS table or query (io/postgis.py)."""
+    from .postgis import is_db_url
+
+    if is_db_url(path):  # a PostGIS table or query: same frame, crs None for SRID 0
+        from .postgis import read_db_layer
+
+        return read_db_layer(str(path), source=source)
     p = require_file(path, "图层文件", "layer file")
     if engine not in ENGINES:
         raise InputError(f"不支持的读取引擎「{engine}」，可选 pyogrio 或 fiona",

@@ -80,7 +80,7 @@ def read_links(path: str | Path, *, sheet: str | None = None) -> recon.Loaded:
     meta["units"] = {h: m.factor for h, m in matches.items() if m.canonical and m.unit is not None}
     meta["present"] = [c for c in cols.KINDS["link"] if c in canon]
     meta["n_links"] = len(frame)
-    return recon.Loaded(frame, rec.result(), meta)
+    return recon.Loaded(frame, recon.concat([t.recon, rec.result()]), meta)
 
 
 def _link_frame(raw: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: dict[str, str],

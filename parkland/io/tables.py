@@ -197,7 +197,14 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> recon.Loaded:
     record), then one text column (pandas ``str`` dtype, NaN for empty cells) per input column. Meta: ``path``, ``sha256``,
     ``format`` (csv/excel), ``encoding`` (CSV; "xlsx" etc. for workbooks), ``delimiter``, ``sheet``,
     ``sheets``, ``header_row`` (file row of the header), ``headers``, ``title`` (text above the header).
+    A PostgreSQL URL (``postgresql://user@host/db?table=NAME`` or ``?query=SQL``) reads a database table.
     """
+    from .postgis import is_db_url
+
+    if is_db_url(path):  # postgresql://…?table=… or ?query=… (see io/postgis.py)
+        from .postgis import read_db_table
+
+        return read_db_table(str(path))
     p = require_file(path, "表格文件", "table file")
     if p.is_dir():
         raise InputError("这是一个文件夹，不是表格文件", "this is a folder, not a table file", file=p,
