@@ -388,18 +388,25 @@ def assess(
     pcl = gpd.GeoDataFrame(diag.frame, geometry=geo.frame.geometry.name, crs=geo.frame.crs)
 
     step("plan")
-    plan_cfg = {k: v for k, v in (pol.plan or {}).items() if k != "strategy"}
-    strat = strategy or (pol.plan or {}).get("strategy", "priority")
+    # the policy's [plan] table: the strategy, per-park quotas (亩) and a minimum parcel size are choices
+    # of the selection; the rest configures the priority ordering (plan.plan_config)
+    plan_tab = dict(pol.plan or {})
+    strat = strategy or plan_tab.pop("strategy", "priority")
+    plan_tab.pop("strategy", None)
+    quotas = plan_tab.pop("park_quotas", None)
+    min_mu = float(plan_tab.pop("min_parcel_mu", 0.0))
+    min_m2 = float(plan_tab.pop("min_floor_m2", 0.0))
+    plan_cfg = plan_tab
     tg = pol.targets or {}
     t_mu = float(target_mu if target_mu is not None else tg.get("cleanup_mu", 1000))
     t_floor = float(target_floor_m2 if target_floor_m2 is not None else tg.get("idle_floor_m2", 20000))
     cands = candidates(pcl, f, linked.pairs, plan_cfg=plan_cfg)
-    sel, sel_rep = select(cands, t_mu, strategy=strat, plan_cfg=plan_cfg)
+    sel, sel_rep = select(cands, t_mu, strategy=strat, park_quotas=quotas, min_parcel_mu=min_mu, plan_cfg=plan_cfg)
     floor_sel, floor_rep = None, None
     if bm is not None:
         idle_b = idle_floor(bm, pcl["stopped"].fillna(False).astype(bool)).meta["idle_buildings"].copy()
         idle_b["park"] = idle_b["parcel_row"].map(pd.Series(pcl["park"].to_numpy(), index=pcl["source_row"]))
-        floor_sel, floor_rep = select_floor(idle_b, t_floor, strat, plan_cfg=plan_cfg)
+        floor_sel, floor_rep = select_floor(idle_b, t_floor, strat, min_floor_m2=min_m2, plan_cfg=plan_cfg)
     tfig = targets(pcl, prev_parcels if prev_f is not None else None, goals=tg)
     scen = {b: scenario(pcl, sel, basis=b) for b in ("park_average", "a_grade_average")}
     plan_summary = summary_block(sel_rep, floor_rep, tfig, scen)
