@@ -77,3 +77,33 @@ def test_english_messages(small_park, tmp_path):
             "--out", tmp_path / "o", "--lang", "en")
     assert r.exit_code == 2
     assert "zongdi" in r.output and "layer" in r.output.lower()
+
+
+def test_overrides_applied_and_audited(small_park, tmp_path):
+    """异议复核: a corrected tax (in 元), and a grade set by decision, both traced in grades.xlsx and
+    summary.json."""
+    from conftest import USCC
+    from openpyxl import load_workbook
+
+    ov = tmp_path / "overrides.csv"
+    ov.write_text(
+        "统一社会信用代码,类型,字段,新值,理由,文号\n"
+        f"{USCC['B']},数据更正,税收（元）,450000,税务局更正入库数,南经信〔2026〕12号\n"
+        f"{USCC['C']},评价等级,,A,复核认定,南经信〔2026〕13号\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = run("assess", "--parcels", small_park["parcels"], "--parcels-layer", "zongdi", "--firms", small_park["firms"],
+            "--links", small_park["links"], "--overrides", ov, "--out", out)
+    assert r.exit_code == 0, r.output
+    firms = pd.read_csv(out / "firms.csv", encoding="utf-8-sig").set_index("name")
+    assert firms.loc["乙公司", "tax_wan"] == pytest.approx(45.0, rel=1e-12)  # 450,000 元
+    assert firms.loc["乙公司", "tax_per_mu"] == pytest.approx(45.0 / 9.0, rel=1e-9)
+    assert firms.loc["丙公司", "grade"] == "A"
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["overrides"]["applied"] == 2
+    refs = {a["reference"] for a in s["overrides"]["audit"]}
+    assert refs == {"南经信〔2026〕12号", "南经信〔2026〕13号"}
+    wb = load_workbook(out / "grades.xlsx")
+    assert "异议复核" in wb.sheetnames
+    ws = wb["异议复核"]
+    texts = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "南经信〔2026〕13号" in texts
