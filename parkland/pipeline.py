@@ -231,52 +231,36 @@ def assess(
     pol = load_policy(policy)
 
     step("read")
-    if isinstance(parcels, gpd.GeoDataFrame):
-        p_raw, p_path = parcels.copy(), None
-        if "source_row" not in p_raw:
-            p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
-    else:
-        loaded = read_parcels(parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
-        p_raw, p_path = loaded.frame, parcels
-        recs.append(loaded.recon)
-        inputs["parcels"] = _input_meta(loaded.meta)
-    if isinstance(firms, pd.DataFrame):
-        f_raw = firms.copy()
-    else:
-        loaded = read_firms(firms, sheet=firms_sheet)
-        f_raw = loaded.frame
-        recs.append(loaded.recon)
-        inputs["firms"] = _input_meta(loaded.meta)
-    l_raw = None
-    if links is not None:
-        if isinstance(links, pd.DataFrame):
-            l_raw = links.copy()
-        else:
-            loaded = read_links(links)
-            l_raw = loaded.frame
-            recs.append(loaded.recon)
-            inputs["links"] = _input_meta(loaded.meta)
-    prev_raw = None
-    if previous_firms is not None:
-        if isinstance(previous_firms, pd.DataFrame):
-            prev_raw = previous_firms.copy()
-        else:
-            loaded = read_firms(previous_firms, source="previous_firms")
-            prev_raw = loaded.frame
-            recs.append(loaded.recon)
-            inputs["previous_firms"] = _input_meta(loaded.meta)
-    audit_parts: list[pd.DataFrame] = []
-    ov = None
-    if overrides is not None:
-        from .io.overrides import read_overrides
 
-        if isinstance(overrides, pd.DataFrame):
-            ov = overrides
-        else:
-            loaded = read_overrides(overrides)
-            ov = loaded.frame
-            recs.append(loaded.recon)
-            inputs["overrides"] = _input_meta(loaded.meta)
+    def take(obj: Any, name: str, reader: Callable[..., recon.Loaded], **kw: Any) -> Any:
+        """A frame given by the caller as it is; a path (or database URL) read by ``reader``."""
+        if obj is None:
+            return None
+        if isinstance(obj, pd.DataFrame):
+            return obj.copy()
+        loaded = reader(obj, **kw)
+        recs.append(loaded.recon)
+        inputs[name] = _input_meta(loaded.meta)
+        return loaded.frame
+
+    from .io.overrides import read_overrides
+
+    p_path = None if isinstance(parcels, pd.DataFrame) else parcels
+    p_raw = take(parcels, "parcels", read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
+    if "source_row" not in p_raw:
+        p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
+    f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
+    l_raw = take(links, "links", read_links)
+    prev_raw = take(previous_firms, "previous_firms", read_firms, source="previous_firms")
+    ov = take(overrides, "overrides", read_overrides)
+    bld_gdf = take(buildings, "buildings", read_layer, layer=buildings_layer, engine=io_engine, source="buildings")
+    parks_gdf = take(parks, "parks", read_layer, layer=parks_layer, engine=io_engine, source="parks")
+    for name, path in (rasters or {}).items():
+        from .io.tables import sha256_file
+
+        inputs[f"raster_{name}"] = {"file": Path(str(path)).name, "sha256": sha256_file(path)}
+    audit_parts: list[pd.DataFrame] = []
+    if ov is not None:
         before = apply_overrides_before(f_raw, ov)
         f_raw = before.frame
         recs.append(before.recon)
@@ -284,32 +268,10 @@ def assess(
         extra = before.meta.get("links")
         if extra is not None and len(extra):
             l_raw = extra if l_raw is None else pd.concat([l_raw, extra], ignore_index=True)
-    bld_gdf = None
-    if buildings is not None:
-        if isinstance(buildings, gpd.GeoDataFrame):
-            bld_gdf = buildings
-        else:
-            loaded = read_layer(buildings, layer=buildings_layer, engine=io_engine, source="buildings")
-            bld_gdf = loaded.frame
-            recs.append(loaded.recon)
-            inputs["buildings"] = _input_meta(loaded.meta)
-    for name, path in (rasters or {}).items():
-        from .io.tables import sha256_file
-
-        inputs[f"raster_{name}"] = {"file": Path(str(path)).name, "sha256": sha256_file(path)}
-    parks_gdf = None
-    if parks is not None:
-        if isinstance(parks, gpd.GeoDataFrame):
-            parks_gdf = parks
-        else:
-            loaded = read_layer(parks, layer=parks_layer, engine=io_engine, source="parks")
-            parks_gdf = loaded.frame
-            recs.append(loaded.recon)
-            inputs["parks"] = _input_meta(loaded.meta)
-        if len(parks_gdf) and "park" not in parks_gdf.columns:
-            name_col = detect_park_name_column(parks_gdf)
-            if name_col is not None:
-                parks_gdf = parks_gdf.assign(park=parks_gdf[name_col])
+    if parks_gdf is not None and len(parks_gdf) and "park" not in parks_gdf.columns:
+        name_col = detect_park_name_column(parks_gdf)
+        if name_col is not None:
+            parks_gdf = parks_gdf.assign(park=parks_gdf[name_col])
 
     step("geo")
     geo = prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
