@@ -19,11 +19,11 @@ demo: $(STAMP)
 	$(BIN)/parkland map out/demo --per-park --out maps/demo
 
 test: $(STAMP)
-	$(BIN)/ruff check parkland tests benchmarks
+	$(BIN)/ruff check parkland tests benchmarks notebooks
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check parkland tests benchmarks
+	$(BIN)/ruff check parkland tests benchmarks notebooks
 
 clean:
 	rm -rf $(VENV) out build dist *.egg-info
