@@ -497,8 +497,21 @@
         W = Math.min(W, D.points.lon[k]); E = Math.max(E, D.points.lon[k]);
       }
     }
-    if (S <= N) map.fitBounds([[S, W], [N, E]], {animate: false, padding: [10, 10], maxZoom: 17});
-    else map.setView([35, 105], 4);
+    function fitAll() {
+      if (S <= N) map.fitBounds([[S, W], [N, E]], {animate: false, padding: [10, 10], maxZoom: 17});
+      else map.setView([35, 105], 4);
+    }
+    fitAll();
+    // embedded pages (an iframe in a notebook or report) may get their size after the first layout:
+    // follow the container, and refit until the user has moved the map
+    var userMoved = false;
+    map.on("dragstart zoomstart", function (e) { if (e.hard !== false && !map._fitting) userMoved = true; });
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        map.invalidateSize({animate: false});
+        if (!userMoved) { map._fitting = true; fitAll(); map._fitting = false; }
+      }).observe(document.getElementById("map"));
+    }
   })();
 
   function openAll() {
