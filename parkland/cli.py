@@ -36,6 +36,7 @@ MSG = {
     "met": ("已达标", "met"),
     "not_met": ("未达标", "not met"),
     "maps": ("已生成 {n} 个地图文件：{dir}", "{n} map files written to {dir}"),
+    "exported": ("已生成 {n} 个文件：{dir}", "{n} files written in {dir}"),
     "db": ("结果已写入数据库：{url}", "results written to the database: {url}"),
 }
 
@@ -275,6 +276,34 @@ def map_cmd(out_dir: str, map_dir: str | None, per_park: bool, basemap: str, pub
         for w in warnings:
             click.echo(w, err=True)
         click.echo(_m("maps", lang, n=len(files), dir=os.path.abspath(map_dir or out_dir)))
+
+    _run(run, lang, verbose)
+
+
+@main.command("export")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--what", "what", multiple=True, default=("all",), show_default=True,
+              help="cards,gpkg,shp,geojson,kml,print,report,all (可重复或用逗号分隔)")
+@click.option("--shp-encoding", type=click.Choice(["GBK", "UTF-8"], case_sensitive=False), default="GBK",
+              show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
+@click.option("--verbose", "-v", is_flag=True, default=False)
+def export_cmd(out_dir: str, what: tuple[str, ...], shp_encoding: str, lang: str, verbose: bool) -> None:
+    """由结果目录生成交付物：企业评价卡、GIS 数据 (GPKG/SHP/GeoJSON/KML)、打印地图、汇总报告。"""
+
+    def run() -> None:
+        import warnings
+
+        from .report.exporter import export_dir
+
+        kinds = [k.strip() for w in what for k in w.split(",") if k.strip()]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            files = export_dir(out_dir, kinds, lang=lang, shp_encoding=shp_encoding.upper())
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                click.echo(str(w.message), err=True)
+        click.echo(_m("exported", lang, n=len(files), dir=os.path.abspath(out_dir)))
 
     _run(run, lang, verbose)
 

@@ -229,6 +229,9 @@ def assess(
     inputs: dict[str, Any] = {}
     recs: list[pd.DataFrame] = []
     pol = load_policy(policy)
+    from .report.lists import notice_extra_columns
+
+    notice_extra_columns(pol)  # a notice list that would publish figures fails now, not after the run
 
     step("read")
 

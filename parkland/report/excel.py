@@ -2,14 +2,24 @@
 formats, fitted column widths, a notes sheet, never a formula.
 
 * Every text cell is written as a string (``strings_to_formulas`` off): a firm called ``=HYPERLINK(…)``
-  stays text, never a formula; numeric columns stay numbers.
-* Long lists use ``constant_memory`` mode (rows streamed in order).
-* The workbook's creation time honours ``SOURCE_DATE_EPOCH``; the file is written atomically.
+  stays text, never a formula. A text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a CR
+  also carries Excel's *quote prefix* style (what typing ``'=…`` does by hand): the cell shows the
+  exact text, and editing it in Excel does not turn it into a formula either. Numeric columns stay
+  numbers.
+* Headers come from the one label table (:mod:`parkland.report.labels`) and carry units; year-on-year
+  columns ``change_<indicator>`` / ``change_pct_<indicator>`` get "<指标>同比变化（unit / %）".
+* Number formats: 亩 and 万元 to 2 decimals with thousands separators, shares as percentages, counts as
+  integers (:func:`number_format`).
+* Long lists (> 20,000 rows in a sheet) use ``constant_memory`` mode (rows streamed in order); column
+  widths are fitted from the header and the first 500 rows before any row is written.
+* The workbook's creation time honours ``SOURCE_DATE_EPOCH``; the file is written atomically. The same
+  frames give workbooks with equal cell values and formats.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import unicodedata
@@ -21,13 +31,16 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from .export import atomic_path
-from .labels import label
+from ..schema import INDICATORS
+from .export import FORMULA_START, atomic_path
+from .labels import LABELS, label
 
 #: Excel's limit for one sheet, less the header
 MAX_ROWS = 1_048_575
+#: rows in one sheet above which the workbook is written in constant_memory mode
+CONSTANT_MEMORY_ROWS = 20_000
 
-#: canonical column → number format
+#: kind of number → Excel number format
 FORMATS = {
     "mu": "#,##0.00",  # 亩
     "wan": "#,##0.00",  # 万元
@@ -37,30 +50,80 @@ FORMATS = {
     "int": "0",
     "score": "0.00",
     "date": "yyyy-mm-dd",
+    "years": "0.0",
+    "degrees": "0.000000",
 }
 _PERCENT = {"building_coverage", "coverage_min", "land_share", "rd_intensity", "unassigned_share",
-            "developed_share", "developed_share_used", "investment_share", "share"}
+            "developed_share", "developed_share_used", "investment_share", "share", "benchmark_rd_intensity",
+            "gap_rd_intensity", "change_rd_intensity", "shortfall_ratio", "weight"}
 _INTS = {"source_row", "file_row", "rank", "firm_count", "operating_firms", "building_count", "parcels",
-         "firms", "employees", "graded_count", "parcel_count", "tier", "idle_buildings"}
+         "firms", "employees", "graded_count", "parcel_count", "tier", "idle_buildings", "parcel_row",
+         "override_row", "measure_epsg", "buildings"}
+_SCORES = {"score", "priority_score", "gap_score", "score_previous", "bonus", "penalty", "weight_factor",
+           "far", "far_min", "part"}
+_FIGURES_2DP = {"energy_tce", "electricity_10k_kwh", "emissions_t", "revenue_per_employee",
+                "labour_productivity", "va_per_energy", "revenue_per_energy", "va_per_emission",
+                "tax_per_electricity"}
 
 
 def number_format(col: str) -> str | None:
-    """The Excel number format of a canonical column name (None: general)."""
+    """The Excel number format of a canonical column name (None: general).
+
+    Shares → ``0.0%``; counts → ``0``; 亩, 万元, indicators and their benchmarks/changes/gaps →
+    ``#,##0.00``; m² → ``#,##0``; scores and points → ``0.00``; ``*_pct`` (a percentage number) →
+    ``0.00``; years → ``0.0``; lon/lat → 6 decimals.
+    """
     if col in _PERCENT or col.endswith("_pct_share"):
         return FORMATS["share"]
     if col in _INTS or (col.startswith("grade_") and col[6:] in ("A", "B", "C", "D", "T")):
         return FORMATS["int"]
+    if col.startswith("part_") or col in _SCORES:
+        return FORMATS["score"]
+    if col.endswith("_pct") or col.startswith("change_pct_"):
+        return FORMATS["ratio"]
+    if col in ("lon", "lat"):
+        return FORMATS["degrees"]
+    if col.endswith("_years"):
+        return FORMATS["years"]
     if col.endswith("_mu") or col.endswith("_per_mu"):
         return FORMATS["mu"]
     if col.endswith("_wan") or col.startswith("consequence_"):
         return FORMATS["wan"]
     if col.endswith("_m2"):
         return FORMATS["m2"]
-    if col.startswith("part_") or col in ("score", "priority_score", "gap_score") or col.startswith("benchmark_"):
-        return FORMATS["score"]
-    if col.endswith("_pct") or col.startswith("change_pct_"):
-        return "0.00"
+    base = col.split("_", 1)[1] if col.startswith(("benchmark_", "change_", "gap_")) else col
+    if base in INDICATORS or base in _FIGURES_2DP:
+        return FORMATS["wan"]
+    if col.endswith("_mean"):  # raster statistics
+        return "0.000"
     return None
+
+
+_UNIT = re.compile(r"^(.*?)（([^（）]*)）$")
+
+
+def header(col: str, lang: str = "zh") -> str:
+    """The header of a canonical column: the label table's text (with its unit), or a derived one for
+    year-on-year changes (``change_pct_tax_per_mu`` → "亩均税收同比变化（%）")."""
+    if col in LABELS or not col.startswith("change_"):
+        return label(col, lang)
+    pct = col.startswith("change_pct_")
+    base = col[len("change_pct_"):] if pct else col[len("change_"):]
+    if base not in LABELS:
+        return col
+    text = label(base, lang)
+    if lang == "en":
+        m = re.match(r"^(.*?) \(([^()]*)\)$", text)
+        name, unit = (m.group(1), m.group(2)) if m else (text, "")
+        unit = "%" if pct else unit
+        return f"{name} change" + (f" ({unit})" if unit else "")
+    m = _UNIT.match(text)
+    name, unit = (m.group(1), m.group(2)) if m else (text, "")
+    if pct:
+        unit = "%"
+    elif base in _PERCENT:
+        unit = "百分点"
+    return f"{name}{label('change_suffix', lang)}" + (f"（{unit}）" if unit else "")
 
 
 def _width(text: str) -> int:
@@ -68,14 +131,29 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _utf16_len(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
 def safe_sheet_name(name: str, taken: set[str]) -> str:
-    """A valid, unique Excel sheet name (no []:*?/\\, at most 31 characters)."""
-    s = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'") or "Sheet"
-    s = s[:31]
+    """A valid, unique Excel sheet name: ``[]:*?/\\`` replaced by ``_``, no leading or trailing
+    apostrophe, at most 31 characters (UTF-16 units), not the reserved "History", unique ignoring case
+    (a ``(2)``, ``(3)`` … suffix)."""
+    s = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "_", str(name)).strip().strip("'")
+    if not s or s.lower() == "history":
+        s = f"{s or 'Sheet'}_"
+
+    def cut(text: str, n: int) -> str:
+        while _utf16_len(text) > n:
+            text = text[:-1]
+        return text.rstrip("'") or "_"
+
+    s = cut(s, 31)
     base, i = s, 2
-    while s.lower() in {t.lower() for t in taken}:
+    low = {t.lower() for t in taken}
+    while s.lower() in low:
         suffix = f"({i})"
-        s = base[: 31 - len(suffix)] + suffix
+        s = cut(base, 31 - len(suffix)) + suffix
         i += 1
     taken.add(s)
     return s
@@ -102,7 +180,7 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
                    notes: dict[str, object] | None = None, title: str | None = None) -> Path:
     """Write ``sheets`` (and a notes sheet when ``notes`` is given) into one workbook, atomically."""
     path = Path(path)
-    big = any(len(s.frame) > 20_000 for s in sheets)
+    big = any(len(s.frame) > CONSTANT_MEMORY_ROWS for s in sheets)
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {
             "constant_memory": big, "strings_to_formulas": False, "strings_to_urls": False,
@@ -111,59 +189,86 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
         wb.set_properties({"title": title or path.stem, "author": "parkland", "created": created_time()})
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                               "valign": "vcenter"})
-        fmts: dict[str, object] = {}
+        fmts: dict[str, object] = {"quote": wb.add_format({"quote_prefix": True})}
         taken: set[str] = set()
         for sh in sheets:
             _write_sheet(wb, sh, head, fmts, taken, lang)
         if notes:
             ws = wb.add_worksheet(safe_sheet_name("说明" if lang != "en" else "notes", taken))
+            ws.set_column(0, 0, 24)
+            ws.set_column(1, 1, 80)
             ws.write_string(0, 0, "项目" if lang != "en" else "item", head)
             ws.write_string(0, 1, "内容" if lang != "en" else "value", head)
             for i, (k, v) in enumerate(notes.items(), start=1):
+                text = "" if v is None else str(v)
                 ws.write_string(i, 0, str(k))
-                ws.write_string(i, 1, "" if v is None else str(v))
-            ws.set_column(0, 0, 24)
-            ws.set_column(1, 1, 80)
+                ws.write_string(i, 1, text, fmts["quote"] if text.startswith(FORMULA_START) else None)
         wb.close()
     return path
+
+
+def _kind(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.BooleanDtype):
+        return "bool"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "date"
+    if pd.api.types.is_numeric_dtype(s):
+        return "num"
+    return "text"
 
 
 def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) -> None:
     df = sh.frame
     ws = wb.add_worksheet(safe_sheet_name(sh.name, taken))
     cols = list(df.columns)
-    headers = [sh.headers.get(c) or label(c, lang) for c in cols]
-    for j, h in enumerate(headers):
-        ws.write_string(0, j, h, head)
-    kinds = []
-    for c in cols:
-        s = df[c]
-        if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.BooleanDtype):
-            kinds.append("bool")
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            kinds.append("date")
-        elif pd.api.types.is_numeric_dtype(s):
-            kinds.append("num")
-        else:
-            kinds.append("text")
-    cell_fmts = []
+    headers = [sh.headers.get(c) or header(c, lang) for c in cols]
+    kinds = [_kind(df[c]) for c in cols]
+    n = min(len(df), MAX_ROWS)
+    yes, no = ("是", "否") if lang != "en" else ("yes", "no")
+
+    # values as arrays, text already rendered (booleans as 是/否)
+    arrays: list[np.ndarray] = []
+    cell_fmts: list[object] = []
     for c, k in zip(cols, kinds):
+        s = df[c].iloc[:n]
         nf = FORMATS["date"] if k == "date" else number_format(c) if k == "num" else None
         if nf and nf not in fmts:
             fmts[nf] = wb.add_format({"num_format": nf})
         cell_fmts.append(fmts.get(nf) if nf else None)
-    yes, no = ("是", "否") if lang != "en" else ("yes", "no")
-    arrays = []
-    for c, k in zip(cols, kinds):
-        s = df[c]
         if k == "num":
-            arrays.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float))
+            arrays.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         elif k == "date":
             arrays.append(pd.to_datetime(s, errors="coerce").dt.to_pydatetime())
         else:
-            arrays.append(s.astype(object).to_numpy())
-    widths = [_width(h) for h in headers]
-    n = min(len(df), MAX_ROWS)
+            obj = s.astype(object)
+            isbool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+            out = np.array(obj.where(obj.notna(), None).to_numpy(), dtype=object)
+            if isbool.any():
+                out[isbool] = np.where(obj[isbool].astype(bool).to_numpy(), yes, no)
+            arrays.append(np.array([None if v is None else str(v) for v in out], dtype=object))
+
+    # column widths from the header and the first 500 rows, set before any row (constant_memory)
+    head_lines = 1
+    for j, (k, h) in enumerate(zip(kinds, headers)):
+        a = arrays[j][:500]
+        if k == "num":
+            fin = a[np.isfinite(a)]
+            big = float(np.abs(fin).max()) if len(fin) else 0.0
+            data_w = len(f"{big:,.2f}") + (1 if (fin < 0).any() else 0)
+        elif k == "date":
+            data_w = 10
+        else:
+            data_w = max((_width(v) for v in a if v is not None), default=0)
+        hw = _width(h)
+        w = min(max(data_w, min(hw, 24), 6) + 2, 60)
+        head_lines = max(head_lines, math.ceil(hw / max(w - 1, 1)))
+        ws.set_column(j, j, w)
+    if head_lines > 1:
+        ws.set_row(0, 15 * min(head_lines, 4) + 2)
+
+    for j, h in enumerate(headers):
+        ws.write_string(0, j, h, head)
+    quote = fmts["quote"]
     for i in range(n):
         r = i + 1
         for j, k in enumerate(kinds):
@@ -171,25 +276,12 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
             if k == "num":
                 if np.isfinite(v):
                     ws.write_number(r, j, float(v), cell_fmts[j])
+            elif v is None or v is pd.NaT or (k == "date" and pd.isna(v)):
                 continue
-            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
-                continue
-            if k == "date":
+            elif k == "date":
                 ws.write_datetime(r, j, v, cell_fmts[j])
-                continue
-            if k == "bool" or isinstance(v, (bool, np.bool_)):
-                text = yes if bool(v) else no
             else:
-                text = str(v)
-            ws.write_string(r, j, text)
-            if i < 500:
-                widths[j] = max(widths[j], _width(text))
-    for j, (k, w) in enumerate(zip(kinds, widths)):
-        if k == "num":
-            w = max(w, 12)
-        elif k == "date":
-            w = max(w, 11)
-        ws.set_column(j, j, min(max(w + 2, 6), 60))
+                ws.write_string(r, j, v, quote if v.startswith(FORMULA_START) else None)
     ws.freeze_panes(1, 0)
     if cols:
         ws.autofilter(0, 0, max(n, 1), len(cols) - 1)

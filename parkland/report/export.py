@@ -26,12 +26,23 @@ def neutralise_text(s: pd.Series) -> pd.Series:
     """Prefix text cells starting with = + - @ TAB CR with an apostrophe (formula-injection guard)."""
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
         return s
-    txt = s.astype("object")
-    is_str = txt.map(lambda v: isinstance(v, str)).to_numpy(bool)
-    if not is_str.any():
-        return s
-    starts = np.zeros(len(txt), bool)
-    starts[is_str] = pd.Series(txt[is_str]).str.startswith(FORMULA_START).to_numpy(bool)
+    if isinstance(s.dtype, pd.StringDtype):  # arrow strings: startswith runs in C, no Python per cell
+        starts = s.str.startswith(FORMULA_START).fillna(False).to_numpy(bool)
+        if not starts.any():
+            return s
+        txt = s.astype("object")
+    elif (kind := pd.api.types.infer_dtype(s, skipna=True)) in ("string", "empty"):  # one C pass
+        if kind == "empty":
+            return s
+        txt = s.astype("object")
+        starts = txt.str.startswith(FORMULA_START).fillna(False).to_numpy(bool)
+    else:
+        txt = s.astype("object")  # mixed cells: only the text ones can start a formula
+        is_str = txt.map(lambda v: isinstance(v, str)).to_numpy(bool)
+        if not is_str.any():
+            return s
+        starts = np.zeros(len(txt), bool)
+        starts[is_str] = pd.Series(txt[is_str]).str.startswith(FORMULA_START).to_numpy(bool)
     if not starts.any():
         return s
     out = txt.copy()

@@ -357,6 +357,17 @@ def _gcj_shift(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, fn)
 
 
+#: reasons whose label states a tax or revenue fact, and what a public map says instead
+_PUBLIC_REASON = {"LOW_TAX": "LOW_EFFICIENCY_PUBLIC", "LOW_TAX_PARK": "LOW_EFFICIENCY_PUBLIC",
+                  "LOW_REVENUE": "LOW_EFFICIENCY_PUBLIC", "STOPPED": "STOPPED_PUBLIC"}
+
+
+def _public_reasons(codes: str | None) -> str:
+    """Reason codes for a public map: tax/revenue facts replaced by neutral ones (duplicates dropped)."""
+    out = [_PUBLIC_REASON.get(c, c) for c in str(codes or "").split(";") if c]
+    return ";".join(dict.fromkeys(out))
+
+
 def _to_display(gdf: gpd.GeoDataFrame, *, public: bool, gaode: bool, lang: str,
                 warnings: list[str], what: str) -> np.ndarray:
     """Geometries in EPSG:4326 (public: simplified by 5 m in a metric CRS first; 高德: GCJ-02)."""
@@ -684,7 +695,7 @@ def build_map_html(
     if _col(par, "flag_reasons") is not None:
         rs = par["flag_reasons"]
         codes = _codes(rs)
-        codes["v"] = [lb.reasons_text(v, lang) for v in codes["v"]]
+        codes["v"] = [lb.reasons_text(_public_reasons(v) if public else v, lang) for v in codes["v"]]
         pdata["reasons"] = codes
 
     # ---- cleanup
@@ -810,7 +821,7 @@ def build_map_html(
         raster_spec = _raster_overlay(raster, gaode=gaode, lang=lang, warnings=warnings)
 
     page_title = title or lb.label("map_title", lang)
-    text = {k: lb.label(k, lang) for k in _TEXT_KEYS}
+    text = {k: lb.label(k, lang) for k in _TEXT_KEYS if not (public and k == "map_score_parts")}
     text["flag"] = {k: lb.label(k, lang) for k in FLAGS}
     payload = {
         "v": 1, "lang": lang, "public": bool(public), "title": page_title, "text": text,

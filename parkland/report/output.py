@@ -16,7 +16,14 @@ from .. import recon
 from ..schema import FIRM_FIGURES, INDICATORS
 from .excel import Sheet, write_workbook
 from .export import write_csv, write_gpkg_layers, write_text
-from .lists import cleanup_list, grades_list, idle_floor_list, notice_list
+from .lists import (
+    NOTICE_HEADERS,
+    cleanup_list,
+    grades_list,
+    idle_floor_list,
+    notice_extra_columns,
+    notice_list,
+)
 from .summary import dumps, run_timestamp
 
 #: a list longer than this is written as CSV only, unless --lists xlsx (DESIGN.md)
@@ -126,7 +133,7 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
               lists, lang)
     if a.idle_floor is not None:
-        lst = idle_floor_list(a.idle_floor)
+        lst = idle_floor_list(a.idle_floor, lang)
         _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
               _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
     g = grades_list(firms, lang)
@@ -135,10 +142,14 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         sheets.append(Sheet("异议复核" if zh else "overrides audit", a.audit))
     _list(out / "grades.xlsx", g, sheets, _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang),
           lists, lang)
-    nt = notice_list(a.firms, lang)
-    nt_headers = {"name": "企业名称", "uscc": "统一社会信用代码", "park": "园区", "grade": "评价等级"} if zh else {}
-    _list(out / "notice.xlsx", nt, [Sheet("公示名单" if zh else "public notice", nt, nt_headers)],
-          _notes(a, "亩均效益评价结果公示名单", "public notice list", lang), lists, lang)
+    nt = notice_list(a.firms, lang, notice_extra_columns(a.policy))
+    nt_headers = NOTICE_HEADERS if zh else {}
+    sheets = [Sheet("公示名单" if zh else "public notice", nt, nt_headers)]
+    parks = sorted(p for p in nt["park"].dropna().unique())
+    if 1 < len(parks) <= 30:  # one sheet per park: each park publishes its own list
+        sheets += [Sheet(str(p), nt[nt["park"] == p], nt_headers) for p in parks]
+    _list(out / "notice.xlsx", nt, sheets, _notes(a, "亩均效益评价结果公示名单", "public notice list", lang),
+          lists, lang)
     if map_html:
         from .maps import write_map
 
@@ -146,5 +157,8 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         a.meta["map_warnings"] = write_map(out / "map.html", layers["parcels"], firms,
                                            parks=layers.get("parks"), cleanup=cleanup, basemap=basemap,
                                            public=public, lang=lang)
+    if a.policy is not None and a.policy.path and Path(a.policy.path).is_file():
+        # the policy as applied, so the folder alone explains the grades (firm cards read it)
+        write_text(Path(a.policy.path).read_text(encoding="utf-8"), out / "policy.toml")
     write_text(dumps(a.summary()), out / "summary.json")
     return out

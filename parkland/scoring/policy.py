@@ -434,8 +434,10 @@ def parse_policy(raw: dict, *, path: str | Path | None = None) -> Policy:
     """Validate a parsed TOML dict and build a :class:`Policy` (PolicyError naming the key if bad)."""
     v = _V(path)
     top = ("schema", "policy", "scope", "exempt", "tenants", "tracks", "grading", "adjustments", "bonus",
-           "penalty", "vetoes", "consequences", "targets", "land", "plan")
+           "penalty", "vetoes", "consequences", "targets", "land", "plan", "notice")
     v.table(raw, "", top)
+    notice = v.table(raw.get("notice"), "notice", ("extra_columns",))
+    v.str_list(notice.get("extra_columns", []), "notice.extra_columns")
     if raw.get("schema") != SCHEMA_VERSION:
         raise v.err("schema", f"必须为 {SCHEMA_VERSION}，而不是 {raw.get('schema')!r}",
                     f"must be {SCHEMA_VERSION}, not {raw.get('schema')!r}")

@@ -1,0 +1,262 @@
+"""The Excel lists, read back with openpyxl: headers with units, formats, frozen header, autofilter, no
+formula cells, equal workbooks on rerun, the notes sheet, per-park sheets, the public-notice list."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils.escape import unescape
+
+from parkland.errors import PolicyError
+from parkland.report.excel import Sheet, header, number_format, safe_sheet_name, write_workbook
+from parkland.report.lists import NOTICE_COLUMNS, notice_extra_columns, notice_list
+from parkland.scoring.policy import load_policy
+
+try:
+    from test_export_dir import EPOCH, EPOCH_ISO, demo_run, source_date_epoch
+except ImportError:  # tests/ imported as a package
+    from tests.test_export_dir import EPOCH, EPOCH_ISO, demo_run, source_date_epoch
+
+HOSTILE = ['=HYPERLINK("http://x","点我")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "普通企业"]
+LONG = "某某省某某市某某县高新技术产业开发区西区一期工程配套园区"  # 31+ characters
+
+
+def hand_frame() -> pd.DataFrame:
+    n = len(HOSTILE)
+    return pd.DataFrame({
+        "name": HOSTILE,
+        "uscc": ["91511302MA0000001X"] * n,
+        "area_mu": np.linspace(1.005, 7.5, n),
+        "tax_wan": [12.345, -4.31, 0.0, np.nan, 1e6, 3.0, 2.5],
+        "rd_intensity": [0.0123] * n,
+        "employees": [10, 20, 30, 40, 50, 60, 70],
+        "in_park": [True, False, True, True, False, True, True],
+        "park": ["一园", "二园/东区", "../三园", LONG, "一园", "二园_东区", "History"],
+    })
+
+
+def cells(ws):
+    return [[c for c in row] for row in ws.iter_rows()]
+
+
+def test_headers_formats_frozen_filter_and_strings(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    df = hand_frame()
+    p = write_workbook(tmp_path / "t.xlsx", [Sheet("列表", df)], notes={"数据年份": 2025, "公式": "=1+1"})
+    wb = openpyxl.load_workbook(p)
+    assert wb.sheetnames == ["列表", "说明"]
+    ws = wb["列表"]
+    assert [c.value for c in ws[1]] == ["企业名称", "统一社会信用代码", "宗地面积（亩，图形）", "税收（万元）",
+                                        "研发投入强度", "年平均职工人数（人）", "是否在园区内", "园区"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:H8"
+    # text cells: exactly the input, string type, the quote prefix on the formula-like ones
+    for r, text in enumerate(HOSTILE, start=2):
+        c = ws.cell(r, 1)
+        assert c.data_type == "s" and unescape(c.value) == text  # openpyxl leaves CR as _x000D_
+        assert c.quotePrefix is (text[0] in "=+-@\t\r")
+    # numbers stay numbers with their formats; a missing number is an empty cell
+    assert ws["C2"].value == pytest.approx(1.005) and ws["C2"].number_format == "#,##0.00"
+    assert ws["D3"].value == -4.31 and ws["D3"].data_type == "n" and ws["D3"].number_format == "#,##0.00"
+    assert ws["D5"].value is None
+    assert ws["E2"].number_format == "0.0%" and ws["E2"].value == 0.0123
+    assert ws["F2"].value == 10 and ws["F2"].number_format == "0"
+    assert [ws.cell(r, 7).value for r in range(2, 5)] == ["是", "否", "是"]
+    for sheet in wb:
+        for row in cells(sheet):
+            assert all(c.data_type != "f" for c in row)
+    notes = {r[0].value: r[1].value for r in cells(wb["说明"])[1:]}
+    assert notes == {"数据年份": "2025", "公式": "=1+1"}
+    assert wb["说明"]["B3"].quotePrefix is True
+    assert wb.properties.created.isoformat() == EPOCH_ISO.replace("Z", "")
+    # columns fitted: the 18-character credit code column is at least 20 wide, nothing above 62
+    widths = {k: v.width for k, v in ws.column_dimensions.items()}
+    assert widths["B"] >= 20 and max(widths.values()) <= 62
+
+
+def test_constant_memory_long_list(tmp_path):
+    n = 20_001
+    df = pd.DataFrame({"parcel_id": [f"P{i:06d}" for i in range(n)], "area_mu": np.arange(n) / 3,
+                       "name": ["=cmd|' /C calc'!A0"] * n})
+    p = write_workbook(tmp_path / "long.xlsx", [Sheet("s", df)])
+    ws = openpyxl.load_workbook(p, read_only=True)["s"]
+    rows = list(ws.iter_rows(min_row=n + 1, max_row=n + 1, values_only=True))
+    assert rows == [("P020000", pytest.approx(20_000 / 3), "=cmd|' /C calc'!A0")]
+
+
+def test_sheet_names_for_awkward_parks(tmp_path):
+    taken: set[str] = set()
+    names = [safe_sheet_name(n, taken) for n in ["二园/东区", "二园_东区", "../三园", LONG, LONG, "History",
+                                                 "'引号'", "a[1]:b*?"]]
+    assert names[0] == "二园_东区" and names[1] == "二园_东区(2)"
+    assert names[2] == ".._三园"
+    assert names[3] == LONG[:31] and len(names[4]) == 31 and names[4].endswith("(2)")
+    assert names[5] == "History_" and names[6] == "引号" and names[7] == "a_1__b__"
+    df = hand_frame()
+    sheets = [Sheet(str(p), df[df["park"] == p]) for p in df["park"]]
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "parks.xlsx", sheets))
+    assert len(wb.sheetnames) == 7 and len({s.lower() for s in wb.sheetnames}) == 7
+    assert all(len(s) <= 31 and "/" not in s for s in wb.sheetnames)
+    assert wb.worksheets[3]["H2"].value == LONG  # the full park name is in the cells
+
+
+def test_number_formats_and_derived_headers():
+    assert number_format("area_mu") == "#,##0.00"
+    assert number_format("tax_per_mu") == "#,##0.00"
+    assert number_format("revenue_per_employee") == "#,##0.00"
+    assert number_format("benchmark_rd_intensity") == "0.0%"
+    assert number_format("part_tax_per_mu") == "0.00"
+    assert number_format("change_pct_tax_per_mu") == "0.00"
+    assert number_format("consequence_land_tax_relief_pct") == "0.00"
+    assert number_format("floor_area_m2") == "#,##0"
+    assert number_format("grade_A") == "0"
+    assert number_format("name") is None
+    assert header("change_pct_tax_per_mu") == "亩均税收同比变化（%）"
+    assert header("change_tax_per_mu") == "亩均税收同比变化（万元/亩）"
+    assert header("change_rd_intensity") == "研发投入强度同比变化（百分点）"
+    assert header("change_tax_per_mu", "en") == "tax per mu change (10k yuan/mu)"
+
+
+# ---------------------------------------------------------------------------------------------------
+# the demo city's workbooks, as assess writes them
+@pytest.fixture(scope="module")
+def demo():
+    return demo_run()
+
+
+def test_demo_grades_headers_and_numbers(demo):
+    _a, out = demo
+    wb = openpyxl.load_workbook(out / "grades.xlsx")
+    assert wb.sheetnames == ["评价结果", "说明"]
+    ws = wb["评价结果"]
+    head = [c.value for c in ws[1]]
+    # every header is a label: no snake_case column name leaks through
+    assert not [h for h in head if re.fullmatch(r"[a-z0-9_]+", h)]
+    firms = pd.read_csv(out / "firms.csv", encoding="utf-8-sig")
+    assert ws.max_row == len(firms) + 1 == 853
+    j = head.index("亩均税收（万元/亩）") + 1
+    assert ws.cell(1, j).value == "亩均税收（万元/亩）"
+    col = [ws.cell(r, j) for r in range(2, ws.max_row + 1)]
+    assert all(c.data_type == "n" for c in col)
+    assert all(c.number_format == "#,##0.00" for c in col if c.value is not None)
+    vals = np.array([np.nan if c.value is None else c.value for c in col], dtype=float)
+    np.testing.assert_allclose(vals, firms["tax_per_mu"].to_numpy(float), rtol=1e-12, equal_nan=True)
+    # gap to the next grade is in the list
+    for h in ("上一档等级", "距上一档差分", "升档需增亩均税收（万元/亩）", "评价等级", "综合得分"):
+        assert h in head
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}853"
+    # code values spelled out
+    assert {ws.cell(r, head.index("评价状态") + 1).value for r in range(2, 853)} == {
+        "已评价", "不参评", "免评（T类）", "宗地未找到"}
+
+
+def test_demo_notes_sheet(demo):
+    _, out = demo
+    for name in ("grades", "notice", "cleanup", "idle_floor"):
+        wb = openpyxl.load_workbook(out / f"{name}.xlsx")
+        notes = {r[0].value: r[1].value for r in cells(wb["说明"])[1:]}
+        assert notes["评价办法"] == "sichuan-2022（四川省工业企业亩均效益评价（2022））"
+        assert notes["数据年份"] == "2025" and notes["评价日期"] == "2025-12-31"
+        assert notes["生成时间"] == EPOCH_ISO
+        assert len(notes["评价办法哈希"]) == 64
+
+
+def test_demo_notice_is_public_safe_and_sorted(demo):
+    a, out = demo
+    wb = openpyxl.load_workbook(out / "notice.xlsx")
+    parks = sorted(a.firms.loc[a.firms["status"].isin(["graded", "exempt"]), "park"].dropna().unique())
+    assert wb.sheetnames == ["公示名单", *parks, "说明"]
+    ws = wb["公示名单"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("企业名称", "统一社会信用代码", "园区", "评价等级")
+    body = rows[1:]
+    assert len(body) == 453 + 5  # graded + exempt
+    # no figure at all: every cell is text, none parses as a number, grades are letters
+    for r in ws.iter_rows(min_row=2):
+        assert all(c.data_type == "s" for c in r)
+    for name, _uscc, park, grade in body:
+        assert grade in {"A", "B", "C", "D", "T"}
+        for v in (name, park):
+            with pytest.raises(ValueError):
+                float(v)
+    firms = pd.read_csv(out / "firms.csv", encoding="utf-8-sig")
+    figures = {f"{v:.2f}" for v in pd.concat([firms["tax_wan"], firms["revenue_wan"], firms["score"]]).dropna()}
+    flat = {str(v) for row in body for v in row}
+    assert not any(f in v for v in flat for f in figures if len(f) > 5)
+    key = [(p, g, n) for n, _, p, g in body]
+    assert key == sorted(key)
+    for p in parks:
+        assert wb[p].max_row - 1 == sum(1 for r in body if r[2] == p)
+
+
+def test_demo_cleanup_sheets(demo):
+    a, out = demo
+    wb = openpyxl.load_workbook(out / "cleanup.xlsx")
+    ws = wb["清理计划"]
+    head = [c.value for c in ws[1]]
+    assert head[:6] == ["排名", "宗地代码", "园区", "宗地面积（亩，图形）", "累计面积（亩）", "是否纳入"]
+    assert ws["D2"].number_format == "#,##0.00" and ws["A2"].value == 1
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1)] == list(range(1, len(a.cleanup) + 1))
+    tiers = {ws.cell(r, head.index("优先档次") + 1).value for r in range(2, ws.max_row + 1)}
+    assert "闲置满两年（可收回）" in tiers and not any(re.fullmatch(r"[a-z_]+", t or "") for t in tiers)
+
+
+def workbook_content(path):
+    """Every cell's value, number format, type and style (read-only mode: fast), and the created time."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    return {ws.title: [[(c.value, c.number_format, c.data_type, tuple(getattr(c, "style_array", ()))) for c in row]
+                       for row in ws.iter_rows()] for ws in wb}, wb.properties.created
+
+
+def test_rerun_gives_equal_workbooks(demo, tmp_path):
+    a, out = demo
+    with source_date_epoch():
+        a.write(tmp_path, lang="zh", map_html=False)
+    for name in ("grades", "notice", "cleanup", "idle_floor"):
+        assert workbook_content(out / f"{name}.xlsx") == workbook_content(tmp_path / f"{name}.xlsx"), name
+    assert (out / "firms.csv").read_bytes() == (tmp_path / "firms.csv").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------------
+def firms_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "name": ['=HYPERLINK("http://x","点我")', "乙公司", "甲公司", "丙公司", "丁公司"],
+        "uscc": ["91511302MA0000001X", None, "91511302MA0000003X", "91511302MA0000004X", "91511302MA0000005X"],
+        "uscc_raw": ["91511302MA0000001X", "9151 1302MA0000002X", None, None, None],
+        "park": ["一园", "一园", "一园", None, "二园"],
+        "grade": ["B", "A", "A", "C", None],
+        "status": ["graded", "graded", "graded", "exempt", "not_graded"],
+        "tax_wan": [1.0, 2.0, 3.0, 4.0, 5.0], "score": [50.0, 90.0, 95.0, np.nan, np.nan],
+        "industry_code": ["3811", "3812", "3813", "4412", "3814"],
+    })
+
+
+def test_notice_list_content_order_and_formula_name(tmp_path):
+    nt = notice_list(firms_frame())
+    assert list(nt.columns) == NOTICE_COLUMNS
+    # park, then grade, then name (in code-point order: 乙 U+4E59 before 甲 U+7532); no park last
+    assert nt["name"].tolist() == ["乙公司", "甲公司", '=HYPERLINK("http://x","点我")', "丙公司"]
+    assert nt["uscc"].tolist()[0] == "9151 1302MA0000002X"  # the code as written when not normalised
+    p = write_workbook(tmp_path / "n.xlsx", [Sheet("公示名单", nt)])
+    c = openpyxl.load_workbook(p)["公示名单"]["A4"]
+    assert c.data_type == "s" and c.value == '=HYPERLINK("http://x","点我")'
+
+
+def test_notice_extra_columns_from_policy():
+    pol = load_policy("sichuan-2022")
+    assert notice_extra_columns(pol) == []
+    with_extra = dataclasses.replace(pol, raw={**pol.raw, "notice": {"extra_columns": ["industry_code", "park"]}})
+    assert notice_extra_columns(with_extra) == ["industry_code"]
+    nt = notice_list(firms_frame(), extra_columns=notice_extra_columns(with_extra))
+    assert list(nt.columns) == [*NOTICE_COLUMNS, "industry_code"]
+    assert nt["industry_code"].tolist() == ["3812", "3813", "3811", "4412"]
+    for bad in (["tax_wan"], ["score"], ["part_tax_per_mu"], ["tax_per_mu"], "industry_code", [1]):
+        with pytest.raises(PolicyError):
+            notice_extra_columns({"notice": {"extra_columns": bad}})
+    with pytest.raises(PolicyError):
+        notice_extra_columns({"notice": {"columns": ["x"]}})
