@@ -46,6 +46,47 @@ def firm_indicators(firms: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: per-mu values above which a firm's figure is listed as implausible (万元/亩), policy ``[land.absurd_per_mu]``.
+#: Sichuan park firms averaged 14.3 万元/亩 tax and 427 万元/亩 revenue (2020); 1000 万元/亩 tax is ~70× that,
+#: typically 元 read as 万元 or a land area in the wrong unit.
+ABSURD_PER_MU: dict[str, float] = {"tax_per_mu": 1000.0, "revenue_per_mu": 100_000.0, "output_per_mu": 100_000.0,
+                                   "value_added_per_mu": 30_000.0}
+_PER_MU_NAMES = {"tax_per_mu": ("亩均税收", "tax per mu"), "revenue_per_mu": ("亩均营业收入", "revenue per mu"),
+                 "output_per_mu": ("亩均产值", "output per mu"), "value_added_per_mu": ("亩均增加值", "value added per mu")}
+
+
+def absurd_values(firms: pd.DataFrame, limits: dict[str, float] | None = None) -> pd.DataFrame:
+    """Reconciliation records (``ABSURD_VALUE``, action ``kept``) for firms whose per-mu indicator exceeds
+    its limit: ``indicator > limits[indicator]`` (default :data:`ABSURD_PER_MU`). The values are kept and
+    graded as they are; the list asks a person to check the unit and the figure."""
+    from . import recon
+
+    lim = {**ABSURD_PER_MU, **(limits or {})}
+    out = []
+    key = firms["uscc_raw"] if "uscc_raw" in firms else firms.get("uscc", pd.Series("", index=firms.index))
+    key = key.astype(object).where(key.notna(), "")
+    for ind, limit in lim.items():
+        num, den = INDICATORS[ind]
+        if ind not in firms or num not in firms or den not in firms:
+            continue
+        v = pd.to_numeric(firms[ind], errors="coerce")
+        hit = (v > float(limit)).fillna(False).to_numpy(bool)
+        if not hit.any():
+            continue
+        sub = firms.loc[hit]
+        zh_name, en_name = _PER_MU_NAMES[ind]
+        vals, nums, dens = v[hit].to_numpy(float), sub[num].to_numpy(float), sub[den].to_numpy(float)
+        out.append(recon.records(
+            "firms", "ABSURD_VALUE",
+            [f"{zh_name} {x:,.2f} 万元/亩 超过合理上限 {limit:,.0f} 万元/亩（{a:,.2f} 万元 / {b:,.4g} 亩），"
+             "保留并列出，请核实单位与数值" for x, a, b in zip(vals, nums, dens)],
+            [f"{en_name} {x:,.2f} 万元/mu exceeds the plausible limit {limit:,.0f} ({a:,.2f} 万元 / {b:,.4g} mu): "
+             "kept, please check the unit and the figure" for x, a, b in zip(vals, nums, dens)],
+            "kept", source_row=sub["source_row"], file_row=sub.get("file_row"),
+            key=key[hit], column=ind))
+    return recon.concat(out)
+
+
 def parcel_figures(parcels: pd.DataFrame, firms: pd.DataFrame, pairs: pd.DataFrame,
                    *, area_column: str = "land_area_mu") -> pd.DataFrame:
     """Per parcel: summed firm figures (X_p = Σ X_f × weight_{f,p}) and per-mu indicators X_p / A_p.

@@ -54,7 +54,9 @@ Threshold keys (the policy's ``[land]`` table; defaults in :data:`DEFAULTS`; the
 accepted as aliases): low_tax_per_mu, low_revenue_per_mu, park_tax_fraction, stopped_drop,
 idle_start_years, idle_developed_share, idle_investment_share, idle_stopped_years, reclaim_years,
 overdue_completion_years, vacant_raster, industry_edition ("2017" or "2002"), far_min_overrides
-({2002 division: minimum}), far_min_add, far_min_add_codes, coverage_min, huzhou (bool).
+({2002 division: minimum}), far_min_add, far_min_add_codes, coverage_min, huzhou (bool), absurd_per_mu (table indicator → 万元/亩;
+firms above it are listed ABSURD_VALUE, kept: tax_per_mu 1000, revenue_per_mu and output_per_mu 100000,
+value_added_per_mu 30000 by default).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ import pyarrow.compute as pc
 
 from parkland import recon
 from parkland.errors import PolicyError
+from parkland.indicators import ABSURD_PER_MU, absurd_values
 from parkland.io.values import to_text
 from parkland.recon import Loaded
 from parkland.report.labels import REASON_LABELS
@@ -101,6 +104,8 @@ DEFAULTS: dict[str, Any] = {
     "far_min_add_codes": None,
     "coverage_min": None,  # None: the control file's 0.30
     "huzhou": True,
+    # per-mu values listed as implausible (ABSURD_VALUE, kept), 万元/亩: [land.absurd_per_mu] in a policy
+    "absurd_per_mu": dict(ABSURD_PER_MU),
 }
 #: other spellings of the keys (as in the shipped presets)
 ALIASES = {"idle_after_years": "idle_start_years", "reclaim_after_years": "reclaim_years",
@@ -212,7 +217,9 @@ def _thresholds(thresholds: dict | None) -> dict[str, Any]:
         given = {**given.pop("control"), **given}
     for k, v in given.items():
         k = ALIASES.get(k, k)
-        if k == "vacant_raster" and isinstance(v, dict):
+        if k == "absurd_per_mu" and isinstance(v, dict):
+            t[k] = {**DEFAULTS[k], **v}
+        elif k == "vacant_raster" and isinstance(v, dict):
             t[k] = {**(DEFAULTS["vacant_raster"] if v.get("name", "ndvi") == "ndvi" else {}), **v}
         else:
             t[k] = v
@@ -223,6 +230,13 @@ def _thresholds(thresholds: dict | None) -> dict[str, Any]:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
             raise PolicyError(f"[land] {k} 应为非负数，当前为 {v!r}", f"[land] {k} must be a non-negative number, not {v!r}",
                               column=k)
+    absurd = t["absurd_per_mu"]
+    if not isinstance(absurd, dict) or any(
+            k not in ABSURD_PER_MU or isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0
+            for k, v in absurd.items()):
+        raise PolicyError(f"[land] absurd_per_mu 应为表，键为 {'、'.join(ABSURD_PER_MU)}，值为正数（万元/亩）",
+                          f"[land] absurd_per_mu must be a table of {', '.join(ABSURD_PER_MU)} → positive "
+                          "numbers (万元/亩)", column="absurd_per_mu")
     if t["vacant_raster"] is not None and not isinstance(t["vacant_raster"], dict):
         raise PolicyError("[land] vacant_raster 应为表，如 {name = \"ndvi\", min_mean = 0.4}",
                           "[land] vacant_raster must be a table like {name = \"ndvi\", min_mean = 0.4}",
@@ -402,6 +416,8 @@ def diagnose(
     reasons: dict[str, pd.Series] = {}
     detail: dict[str, pd.Series] = {}
     recs: list[pd.DataFrame] = []
+    if firms is not None and len(firms):  # implausible per-mu figures: listed, kept (see indicators.absurd_values)
+        recs.append(absurd_values(firms, t["absurd_per_mu"]))
 
     area_m2 = _col(out, "area_m2")
     area_mu = _col(out, "area_mu")

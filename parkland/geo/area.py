@@ -4,7 +4,8 @@
 
 * the layer's own CRS, unchanged, when it is a Gauss–Krüger projection whose central meridian lies
   within 1.5° (+ :data:`GK_TOLERANCE_DEG`) of the feature's centroid longitude — the area the bureau's
-  certificate shows;
+  certificate shows — or whose feature falls outside China (a city's independent grid behind a
+  Gauss–Krüger .prj: its own plane is the only sensible measure);
 * otherwise, inside China (73–136°E, 3–54°N), the CGCS2000 3° GK zone of the feature's own centroid,
   without prefix: EPSG:4534 + (round(λ / 3) − 25);
 * outside China, the WGS84 UTM zone of the feature: EPSG:326zz (north) / 327zz (south),
@@ -103,7 +104,11 @@ def planar_area_m2(gdf: gpd.GeoDataFrame | gpd.GeoSeries,
     cm = gk_central_meridian(crs)
     own = np.zeros(n, dtype=bool)
     if cm is not None:
-        own = ok & (np.abs(lon - cm) <= 1.5 + GK_TOLERANCE_DEG)
+        # a GK layer whose features fall outside China is a local grid (or a wrong .prj): its own plane
+        # is the best measure there (geo.parcels lists it as COORDINATES_OUTSIDE_ZONE)
+        outside = ~((lon >= CHINA_MEASURE_LON[0]) & (lon <= CHINA_MEASURE_LON[1]) & (lat >= CHINA_MEASURE_LAT[0])
+                    & (lat <= CHINA_MEASURE_LAT[1]))
+        own = ok & ((np.abs(lon - cm) <= 1.5 + GK_TOLERANCE_DEG) | outside)
         area[own] = shapely.area(geoms[own])
         own_epsg = crs.to_epsg()
         if own_epsg is not None:

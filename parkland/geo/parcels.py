@@ -244,6 +244,7 @@ def prepare_parcels(
                          file=path, hint_zh="请检查图层是否为面图层、是否为空。",
                          hint_en="check that the layer holds polygons and is not empty.")
     lonlat = _check_coordinates(out, path, source)
+    recs.append(_outside_china_zones(out, lonlat, source, geom_name))
 
     areas = planar_area_m2(out, lonlat)
     out["area_m2"] = areas["area_m2"].to_numpy()
@@ -325,6 +326,40 @@ def prepare_parcels(
     if len(rec):  # file-level notes first, then by feature order
         rec = rec.sort_values("source_row", na_position="first", kind="stable").reset_index(drop=True)
     return recon.Loaded(out, rec, meta)
+
+
+#: geodetic datums of Chinese Gauss–Krüger grids: a layer in one of them is expected inside China
+CHINESE_DATUMS = ("CGCS2000", "China Geodetic", "Xian 1980", "Beijing 1954", "New Beijing")
+
+
+def _outside_china_zones(gdf: gpd.GeoDataFrame, lonlat: tuple[np.ndarray, np.ndarray], source: str,
+                         column: str) -> pd.DataFrame:
+    """One file-level record (COORDINATES_OUTSIDE_ZONE, kept) when a layer declared in a Chinese datum
+    (CGCS2000, Xian 1980, Beijing 1954) has parcels whose centroids fall outside every CGCS2000 3° zone in
+    China (73–136°E, 3–54°N): the coordinates are likely a city's independent grid or the .prj is wrong.
+    Areas stay planar (a plane is a plane) but the location, zone and map are not to be trusted."""
+    from parkland.geo.area import CHINA_MEASURE_LAT, CHINA_MEASURE_LON
+
+    crs = CRS.from_user_input(gdf.crs)
+    datum = (crs.geodetic_crs.name if crs.geodetic_crs is not None else "") or ""
+    if not any(d.lower() in datum.lower() for d in CHINESE_DATUMS):
+        return recon.empty()
+    lon, lat = lonlat
+    off = ~((lon >= CHINA_MEASURE_LON[0]) & (lon <= CHINA_MEASURE_LON[1]) & (lat >= CHINA_MEASURE_LAT[0])
+            & (lat <= CHINA_MEASURE_LAT[1]))
+    if not off.any():
+        return recon.empty()
+    rows = gdf["source_row"].to_numpy()[off]
+    where = f"{float(np.nanmedian(lon[off])):.2f}°E, {float(np.nanmedian(lat[off])):.2f}°N"
+    return recon.record(
+        source, "COORDINATES_OUTSIDE_ZONE",
+        f"{int(off.sum())} 个宗地按声明的坐标系 {crs.name} 落在中国境内所有 CGCS2000 分带之外（约 {where}，"
+        f"第 {_rows_text(rows)} 条）：可能是城市独立坐标系或 .prj 有误；面积按图层自身平面坐标计算，位置与地图不可信，请核实坐标系",
+        f"{int(off.sum())} parcels fall outside every CGCS2000 zone in China under the declared CRS {crs.name} "
+        f"(about {where}; features {_rows_text(rows).replace('、', ', ')}): probably a city's independent grid or a "
+        "wrong .prj; areas are measured in the layer's own plane coordinates, but locations and the map "
+        "cannot be trusted: check the CRS",
+        "kept", column=column)
 
 
 def _check_coordinates(gdf: gpd.GeoDataFrame, path: Any, source: str) -> tuple[np.ndarray, np.ndarray]:

@@ -144,8 +144,11 @@ def column_notes(matches: dict[str, cols.ColumnMatch], rec: Recorder) -> None:
 
 def title_money_factor(title: str) -> float | None:
     """A unit stated above the header, e.g. 「单位：元」 → 1e-4 (applies to money columns without a unit)."""
-    m = re.search(r"单位\s*[:：]\s*([^\s,，;；、)）]+)", title or "")
-    return cols.unit_factor(m.group(1), "money") if m else None
+    for m in re.finditer(r"单位\s*[:：]\s*([^\s,，;；、)）]+)", title or ""):  # 填报单位：某局 is not a unit
+        factor = cols.unit_factor(m.group(1), "money")
+        if factor is not None:
+            return factor
+    return None
 
 
 def trailing_totals(raw: pd.DataFrame, text_cols: list[str]) -> pd.Series:

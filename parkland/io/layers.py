@@ -89,12 +89,16 @@ def shapefile_encoding(path: str | Path) -> str | None:
 
 
 def read_layer(path: str | Path, *, layer: str | None = None, engine: str = "pyogrio",
-               source: str = "buildings") -> recon.Loaded:
+               source: str = "buildings", rows: tuple[int, int] | None = None) -> recon.Loaded:
     """Read one vector layer as a GeoDataFrame: ``source_row`` (1..n in feature order) first, then the
     original attribute columns and ``geometry`` (null geometries kept). Meta: path, sha256, driver,
     layer, layers, crs (string or None), encoding, engine, n_features.
     Raises InputError for a missing or unreadable file, an unknown layer (the message lists the layers)
-    or a layer without geometry. A PostgreSQL URL reads a PostGIS table or query (io/postgis.py)."""
+    or a layer without geometry. A PostgreSQL URL reads a PostGIS table or query (io/postgis.py).
+
+    ``rows=(skip, count)`` reads one partition (the scale-out engine): features skip+1 … skip+count, with
+    ``source_row`` numbered as in the whole file; the file is then not hashed (``sha256`` None: the caller
+    hashes it once)."""
     from .postgis import is_db_url
 
     if is_db_url(path):  # a PostGIS table or query: same frame, crs None for SRID 0
@@ -105,10 +109,13 @@ def read_layer(path: str | Path, *, layer: str | None = None, engine: str = "pyo
     if engine not in ENGINES:
         raise InputError(f"不支持的读取引擎「{engine}」，可选 pyogrio 或 fiona",
                          f'unsupported io engine "{engine}": use pyogrio or fiona', file=p)
-    meta: dict = {"path": str(p), "sha256": sha256_file(p), "engine": engine, "source": source}
+    meta: dict = {"path": str(p), "sha256": sha256_file(p) if rows is None else None, "engine": engine,
+                  "source": source}
     recs: list[pd.DataFrame] = []
     if _is_parquet(p):
         gdf = _read_parquet(p)
+        if rows is not None:
+            gdf = gdf.iloc[rows[0]:rows[0] + rows[1]]
         meta.update(driver="GeoParquet", layer=p.stem, layers=[p.stem], encoding=None)
     else:
         layers = _layers(p, engine)
@@ -132,7 +139,7 @@ def read_layer(path: str | Path, *, layer: str | None = None, engine: str = "pyo
             chosen = str(layer)
         enc = shapefile_encoding(p)
         driver = _driver(p, chosen)
-        gdf, used = _read_ogr(p, chosen, engine, enc, use_arrow=driver in ARROW_DRIVERS)
+        gdf, used = _read_ogr(p, chosen, engine, enc, use_arrow=driver in ARROW_DRIVERS, rows=rows)
         meta.update(layer=chosen, layers=layers, encoding=enc, engine_used=used, driver=driver)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError("图层没有几何图形（只有属性表）", "the layer has no geometry (attributes only)", file=p,
@@ -140,7 +147,8 @@ def read_layer(path: str | Path, *, layer: str | None = None, engine: str = "pyo
     gdf = gdf.reset_index(drop=True)
     if "source_row" in gdf.columns:
         gdf = gdf.rename(columns={"source_row": "source_row_input"})
-    gdf.insert(0, "source_row", np.arange(1, len(gdf) + 1, dtype=np.int64))
+    first = 1 if rows is None else rows[0] + 1
+    gdf.insert(0, "source_row", np.arange(first, first + len(gdf), dtype=np.int64))
     meta["crs"] = gdf.crs.to_string() if gdf.crs is not None else None
     meta["n_features"] = len(gdf)
     return recon.Loaded(gdf, recon.concat(recs), meta)
@@ -179,19 +187,22 @@ def _read_parquet(p: Path) -> gpd.GeoDataFrame:
 
 
 def _read_ogr(p: Path, layer: str, engine: str, encoding: str | None,
-              use_arrow: bool = True) -> tuple[gpd.GeoDataFrame, str]:
+              use_arrow: bool = True, rows: tuple[int, int] | None = None) -> tuple[gpd.GeoDataFrame, str]:
     """(frame, engine actually used). fiona's wheels ship GDAL without LIBKML, whose plain KML driver
-    drops every attribute: KML is always read through pyogrio."""
-    kw = {"encoding": encoding} if encoding else {}
+    drops every attribute: KML is always read through pyogrio. ``rows=(skip, count)``: one slice."""
+    kw: dict = {"encoding": encoding} if encoding else {}
     if engine == "fiona" and p.suffix.lower() not in (".kml", ".kmz"):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                return gpd.read_file(str(p), layer=layer, engine="fiona", **kw), "fiona"
+                fkw = {"rows": slice(rows[0], rows[0] + rows[1])} if rows is not None else {}
+                return gpd.read_file(str(p), layer=layer, engine="fiona", **kw, **fkw), "fiona"
         except Exception as e:  # fiona.errors.DriverError etc.
             raise _open_error(p, e, "") from e
     import pyogrio
 
+    if rows is not None:
+        kw.update(skip_features=rows[0], max_features=rows[1])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if use_arrow:
@@ -204,16 +215,35 @@ def _read_ogr(p: Path, layer: str, engine: str, encoding: str | None,
         try:
             return pyogrio.read_dataframe(str(p), layer=layer, use_arrow=False, **kw), "pyogrio"
         except UnicodeDecodeError as e:
+            # a .cpg names the encoding, but GDAL cut a field name inside a character (UTF-8 Chinese names
+            # longer than dBASE's 10 bytes): read as Latin-1 and decode here, like a detected encoding
+            encoding = encoding or _cpg_encoding(p)
             if not encoding:
                 raise _open_error(p, e, "") from e
         except Exception as e:  # GDAL errors
             raise _open_error(p, e, "") from e
         # field names cut inside a character (dBASE's 10 bytes): read bytes as Latin-1, decode here
         try:
-            raw = pyogrio.read_dataframe(str(p), layer=layer, use_arrow=False, encoding="ISO-8859-1")
+            raw = pyogrio.read_dataframe(str(p), layer=layer, use_arrow=False,
+                                         **{**kw, "encoding": "ISO-8859-1"})
         except Exception as e:  # GDAL errors
             raise _open_error(p, e, "") from e
         return _recode(raw, encoding), "pyogrio"
+
+
+def _cpg_encoding(p: Path) -> str | None:
+    """The Python codec named by a shapefile's .cpg (UTF-8, GBK, 936 …), None when absent or unknown."""
+    if p.suffix.lower() != ".shp":
+        return None
+    cpg = next((p.with_suffix(s) for s in (".cpg", ".CPG") if p.with_suffix(s).exists()), None)
+    if cpg is None:
+        return None
+    name = cpg.read_bytes()[:64].decode("ascii", errors="ignore").strip()
+    name = {"936": "gbk", "54936": "gb18030", "65001": "utf-8"}.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
 
 
 def _recode(gdf: gpd.GeoDataFrame, encoding: str) -> gpd.GeoDataFrame:

@@ -41,7 +41,7 @@ def _find_column(name: str, attrs: list[str]) -> str | None:
 
 
 def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str | None = None,
-                 engine: str = "pyogrio") -> recon.Loaded:
+                 engine: str = "pyogrio", rows: tuple[int, int] | None = None) -> recon.Loaded:
     """Read a parcel layer into the canonical parcel frame (GeoDataFrame, feature order, crs as read).
 
     Columns: source_row, parcel_id (normalised code; a 28-character 不动产单元号 cut to 19), parcel_id_raw
@@ -49,10 +49,17 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
     agreed_start, actual_start, agreed_completion, stopped_since (datetime64), agreed_investment_wan,
     actual_investment_wan (万元), developed_m2, developed_share (ratio), the other attributes under their
     original names, geometry. Raises InputError when no parcel id column can be found.
+    ``rows=(skip, count)``: one partition (see ``io.layers.read_layer``).
     """
-    loaded = read_layer(path, layer=layer, engine=engine, source="parcels")
+    chosen = None if layer is not None else _parcel_layer(path, id_column)
+    loaded = read_layer(path, layer=layer if chosen is None else chosen[0], engine=engine, source="parcels",
+                        rows=rows)
     gdf: gpd.GeoDataFrame = loaded.frame
     meta = dict(loaded.meta)
+    if not len(gdf) and rows is None:
+        raise InputError("宗地图层没有任何要素（空图层）", "the parcel layer has no features (it is empty)",
+                         file=meta["path"], hint_zh="请检查导出是否成功，或用 --parcels-layer 指定有数据的图层。",
+                         hint_en="Check the export, or name a layer that holds parcels with --parcels-layer.")
     geom = gdf.geometry.name
     attrs = [c for c in gdf.columns if c not in ("source_row", geom)]
     matches = cols.map_columns(attrs, "parcel")
@@ -84,6 +91,13 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
     for r in (loaded.recon,):
         if len(r):
             rec.frames.append(r)
+    if chosen is not None:
+        name, layers = chosen
+        others = [x for x in layers if x != name]
+        rec.file("LAYER_CHOSEN", f"文件有 {len(layers)} 个图层，未指定 --parcels-layer：使用第一个含宗地代码字段的图层"
+                 f"「{name}」；其他图层：{'、'.join(others)}",
+                 f'the file has {len(layers)} layers and no --parcels-layer was given: the first layer with a '
+                 f'parcel-code field, "{name}", is used; others: {", ".join(others)}')
 
     out: dict[str, pd.Series] = {"source_row": gdf["source_row"].astype("int64")}
     pid = V.normalise_codes(id_raw)
@@ -121,6 +135,33 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
     meta["units"] = {h: m.factor for h, m in matches.items() if m.canonical and m.unit is not None}
     meta["present"] = [c for c in cols.KINDS["parcel"] if c in canon]
     return recon.Loaded(frame.reset_index(drop=True), rec.result(), meta)
+
+
+def _parcel_layer(path: str | Path, id_column: str | None) -> tuple[str, list[str]] | None:
+    """(layer, all layers) when a multi-layer file's first layer has no parcel-code field but a later one
+    has: the layer to use without --parcels-layer. None otherwise (the first layer is used as usual)."""
+    p = Path(str(path))
+    if not p.exists() or p.suffix.lower() in (".parquet", ".geoparquet", ".pq"):
+        return None
+    import pyogrio
+
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(str(p))[:, 0]]
+        if len(layers) < 2:
+            return None
+        fields = {n: [str(f) for f in pyogrio.read_info(str(p), layer=n)["fields"]] for n in layers}
+    except Exception:  # unreadable here: read_layer raises the proper message
+        return None
+
+    def has_id(names: list[str]) -> bool:
+        if id_column is not None:
+            return _find_column(id_column, names) is not None
+        return any(m.canonical == "parcel_id" for m in cols.map_columns(names, "parcel").values())
+
+    if has_id(fields[layers[0]]):
+        return None
+    hit = next((n for n in layers[1:] if has_id(fields[n])), None)
+    return None if hit is None else (hit, layers)
 
 
 def _cert_area(gdf: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: dict[str, str], rec: Recorder,

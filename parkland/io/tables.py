@@ -230,6 +230,10 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> recon.Loaded:
         meta["sheets"] = []
     meta["headers"] = [c for c in frame.columns if c not in ("source_row", "file_row")]
     meta["n_rows"] = len(frame)
+    if not meta["headers"]:
+        raise InputError("表格是空的：既没有表头也没有数据", "the table is empty: no header and no data", file=p,
+                         hint_zh="请检查导出是否成功；只有表头、没有数据行的表格可以使用。",
+                         hint_en="Check that the export worked; a table with a header and no rows is accepted.")
     return recon.Loaded(frame, recon.empty(), meta)
 
 
@@ -276,7 +280,32 @@ def _excel_rows(p: Path, sheet: str | None) -> tuple[list[list], dict]:
 
 def _sheet_rows(wb, name: str) -> list[list]:
     sh = wb.get_sheet_by_name(name)
-    return sh.to_python(skip_empty_area=False)
+    rows = sh.to_python(skip_empty_area=False)
+    try:
+        merged = sh.merged_cell_ranges or []
+    except Exception:  # formats without merge information (xls, ods in older calamine)
+        merged = []
+    return fill_merged(rows, merged)
+
+
+def fill_merged(rows: list[list], ranges: list) -> list[list]:
+    """Every empty cell of a merged range takes the value of its top-left cell, as a person sees it
+    (a 规上 merged down over three firms is 规上 for each; a header merged over two header rows names
+    both). ``ranges``: calamine's ``((first_row, first_col), (last_row, last_col))``, 0-based, inclusive."""
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        v = rows[r0][c0]
+        if v is None or v == "":
+            continue
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                if row[c] is None or row[c] == "":
+                    row[c] = v
+    return rows
 
 
 def _delimiter(lines: list[str], ext: str) -> str:
