@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import geopandas as gpd
 import pytest
 import shapely
@@ -62,3 +66,23 @@ def small_park(tmp_path):
     links = tmp_path / "links.csv"
     links.write_text("统一社会信用代码,宗地代码,用地比例\n" + f"{USCC['B']},511302001001GB00003,0.2\n", encoding="utf-8")
     return {"parcels": gpkg, "firms": csv, "links": links, "bad_f": bad_f, "dir": tmp_path}
+
+
+#: Debian's Chromium, driven by playwright (its own browser download does not work here)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    """Headless Chromium for one test module; missing Chromium fails under CI=true, else skips."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing on CI")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

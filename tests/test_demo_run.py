@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,6 @@ from click.testing import CliRunner
 from parkland.cli import main
 from parkland.demo_data import demo_data_dir
 from parkland.pipeline import assess
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -87,36 +84,27 @@ def test_presets_on_the_demo(preset, expected):
             assert (t["grade"] == "A").sum() <= 0.20 * m and (t["grade"] == "D").sum() >= int(0.05 * m)
 
 
-def test_demo_map_draws_in_chromium(demo, tmp_path):
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing on CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
+def test_demo_map_draws_in_chromium(demo, tmp_path, browser):
     out, _ = demo
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
-        page = b.new_page(viewport={"width": 1200, "height": 800})
-        errors, blocked = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("dialog", lambda d: (errors.append("dialog " + d.message), d.dismiss()))
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    errors, blocked = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda d: (errors.append("dialog " + d.message), d.dismiss()))
 
-        def route(r):
-            if r.request.url.startswith(("file:", "data:", "blob:")):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
+    def route(r):
+        if r.request.url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
 
-        page.route("**/*", route)
-        page.goto((out / "map.html").as_uri())
-        page.evaluate("window.parkland.ready")
-        n = page.evaluate("window.parkland.features")
-        shot = tmp_path / "demo_map.png"
-        page.screenshot(path=str(shot))
-        b.close()
+    page.route("**/*", route)
+    page.goto((out / "map.html").as_uri())
+    page.evaluate("window.parkland.ready")
+    n = page.evaluate("window.parkland.features")
+    shot = tmp_path / "demo_map.png"
+    page.screenshot(path=str(shot))
+    page.close()
     parcels = pyogrio.read_info(out / "parcels.gpkg", layer="parcels")["features"]
     assert n == parcels == 1029
     assert errors == [] and blocked == []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -25,9 +24,6 @@ from parkland.cli import main
 from parkland.demo_data import demo_data_dir
 from parkland.report import export, maps
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
 #: hostile firm names written into the demo's firm table (rows 1–7)
 HOSTILE_NAMES = [
     "<img src=x onerror=alert(1)>",
@@ -184,19 +180,6 @@ def _map_data(doc: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # HTML escaping in Chromium
 # --------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing on CI")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("which", ["out", "public"])
 def test_demo_map_hostile_names_fire_nothing(browser: Any, hostile: dict[str, Any], which: str) -> None:
