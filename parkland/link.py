@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 
 from . import recon
+from .frames import join_groups
 from .geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 
 PENDING = "pending"
@@ -58,27 +59,6 @@ def _text(s: pd.Series) -> pd.Series:
     t = s.astype("string").str.strip()
     t = t.mask(t == "")
     return t.astype(object).where(t.notna(), None)
-
-
-def _join_groups(keys: np.ndarray, values: np.ndarray, n: int, sep: str = ";") -> np.ndarray:
-    """For group keys 0..n-1, the distinct values of each group joined by ``sep`` in first-seen order
-    ("" for an empty group). Vectorised: one pass per position within a group, not per group.
-    """
-    out = np.full(n, "", dtype=object)
-    if len(keys) == 0:
-        return out
-    d = pd.DataFrame({"k": keys, "v": values}).dropna()
-    d = d[d["v"] != ""].drop_duplicates()
-    pos = d.groupby("k", sort=False).cumcount().to_numpy()
-    k = d["k"].to_numpy(int)
-    v = d["v"].astype(str).to_numpy(dtype=object)
-    for level in range(int(pos.max()) + 1 if len(pos) else 0):
-        sel = pos == level
-        if level == 0:
-            out[k[sel]] = v[sel]
-        else:
-            out[k[sel]] = out[k[sel]] + sep + v[sel]
-    return out
 
 
 def _coords_to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
@@ -416,7 +396,7 @@ def link_firms(
         main = pairs.sort_values(["fpos", "land_mu", "ppos"], ascending=[True, False, True]).drop_duplicates("fpos")
         main_ppos = np.full(n_f, -1)
         main_ppos[main["fpos"].to_numpy(int)] = main["ppos"].to_numpy(int)
-        linked_ids = _join_groups(fp, p_id.to_numpy()[pp], n_f)
+        linked_ids = join_groups(fp, p_id.to_numpy()[pp], n_f)
         any_holder = pd.Series(is_holder).groupby(fp).any()
     else:
         main_ppos = np.full(n_f, -1)
@@ -459,7 +439,7 @@ def link_firms(
     out["county"] = county_f
     out["in_park"] = pd.notna(park_f)
     srt = pairs.sort_values(["fpos", "ppos"])
-    lm_arr = _join_groups(srt["fpos"].to_numpy(int), srt["method"].to_numpy(object), n_f)
+    lm_arr = join_groups(srt["fpos"].to_numpy(int), srt["method"].to_numpy(object), n_f)
     out["link_method"] = np.where(lm_arr == "", None, lm_arr)
     out.loc[use_rep, "link_method"] = "reported"
 

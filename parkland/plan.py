@@ -135,6 +135,7 @@ import numpy as np
 import pandas as pd
 
 from parkland.errors import PolicyError
+from parkland.frames import join_groups
 
 KINDS = ("idle", "vacant", "stopped", "low_efficiency")
 TIERS = {
@@ -247,25 +248,6 @@ def _firm_stopped(firms: pd.DataFrame) -> pd.Series:
     return vals.notna().any(axis=1) & (vals.fillna(0.0) <= 0.0).all(axis=1)
 
 
-def _join_names(m: pd.DataFrame, index: pd.Index, sep: str) -> pd.Series:
-    """Per parcel_row of ``index``: the non-empty names of ``m`` (sorted by parcel_row, firm_row) joined by
-    ``sep`` in that order, "" for none. Vectorised: one pass per position within a parcel, not per parcel."""
-    named = m[m["name"] != ""]
-    out = np.full(len(index), "", dtype=object)
-    if len(named):
-        at = index.get_indexer(named["parcel_row"])
-        pos = named.groupby("parcel_row", sort=False).cumcount().to_numpy()
-        v = named["name"].to_numpy(dtype=object)
-        first = pos == 0
-        out[at[first]] = v[first]
-        rest = np.flatnonzero(~first)
-        rest = rest[np.argsort(pos[rest], kind="stable")]
-        for level in np.unique(pos[rest]):
-            sel = rest[pos[rest] == level]
-            out[at[sel]] = out[at[sel]] + sep + v[sel]
-    return pd.Series(out, index=index, dtype="str")
-
-
 def _firms_on_parcels(firms: pd.DataFrame | None, pairs: pd.DataFrame | None, sep: str) -> pd.DataFrame:
     """Per parcel_row: names (joined in firm source_row order), firm_count, operating_firms, worst grade."""
     out_cols = ["firms", "firm_count", "operating_firms", "firm_grade"]
@@ -283,8 +265,10 @@ def _firms_on_parcels(firms: pd.DataFrame | None, pairs: pd.DataFrame | None, se
     m = p.merge(f, on="firm_row", how="inner").sort_values(["parcel_row", "firm_row"], kind="mergesort")
     m["operating"] = ~m["stopped_firm"].astype(bool)
     g = m.groupby("parcel_row", sort=True)
+    rows = g.size().index
     out = pd.DataFrame({
-        "firms": _join_names(m, g.size().index, sep),
+        "firms": pd.Series(join_groups(rows.get_indexer(m["parcel_row"]), m["name"].to_numpy(), len(rows), sep,
+                                       distinct=False), index=rows, dtype="str"),
         "firm_count": g["firm_row"].size().astype("int64"),
         "operating_firms": g["operating"].sum().astype("int64"),
         "firm_grade": g["grade_num"].max().map({v: k for k, v in _GRADE_ORDER.items()}),
