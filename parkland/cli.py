@@ -123,6 +123,10 @@ def _assess_options(f):
         click.option("--firm-coords", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84"),
         click.option("--crs", default=None, help="无坐标系图层的 EPSG, 如 4523"),
         click.option("--io-engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio"),
+        click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
+                     help="计算引擎: pandas (单机) 或 dask (集群)"),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="dask 调度器地址, 如 tcp://host:8786; 不给则在本机启动集群"),
         click.option("--target-mu", type=float, default=None, help="低效用地清理目标 (亩), 默认取评价办法 [targets]"),
         click.option("--target-floor-m2", type=float, default=None, help="闲置厂房盘活目标 (平方米)"),
         click.option("--strategy", type=click.Choice(["priority", "fewest-firms", "min-overshoot"]), default=None),
@@ -151,9 +155,21 @@ def _do_assess(kw: dict[str, Any]) -> None:
     to_db, db_schema = kw.pop("to_db", None), kw.pop("db_schema", None)
     kw["rasters"] = _rasters(kw.get("rasters") or ())
     bar = _Bar(lang, verbose, total=len(STAGES))
+    engine, scheduler = kw.pop("engine", "pandas"), kw.pop("scheduler", None)
+    if scheduler and engine != "dask":
+        raise InputError("--scheduler 只用于 --engine dask", "--scheduler only applies with --engine dask")
     try:
         crs = kw.pop("crs")
-        a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, **kw)
+        if engine == "dask":
+            try:
+                from .engine.dask import assess_dask
+            except ImportError as e:
+                raise InputError("未安装 dask：请运行 pip install \"parkland[dask]\"",
+                                 'dask is not installed: pip install "parkland[dask]"') from e
+            a = assess_dask(kw.pop("parcels"), kw.pop("firms"), scheduler=scheduler, crs=crs, lang=lang,
+                            progress=bar, **kw)
+        else:
+            a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, **kw)
         bar("write")
         a.write(out, lang=lang, lists=lists, basemap=basemap, public=public)
         for w in a.meta.get("map_warnings") or []:

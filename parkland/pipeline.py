@@ -87,7 +87,7 @@ class Assessment:
         out: dict[str, Any] = {
             "version": __version__,
             "run": {k: self.meta.get(k) for k in ("year", "as_of", "area_basis", "firm_coords", "io_engine",
-                                                   "lang")},
+                                                   "engine", "lang")},
             "inputs": self.meta.get("inputs", {}),
             "counts": {
                 "parcels_in": int(self.meta.get("parcels_in", len(p))),
@@ -392,6 +392,7 @@ def assess(
         "area_basis": area_basis,
         "firm_coords": firm_coords,
         "io_engine": io_engine,
+        "engine": {"name": "pandas"},
         "lang": lang,
         "inputs": inputs,
         "parcels_in": len(p_raw),

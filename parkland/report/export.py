@@ -95,14 +95,26 @@ def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[c] = s.astype("Int8") if s.isna().any() else s.astype(bool)
         elif isinstance(s.dtype, pd.BooleanDtype):
             out[c] = s.astype("Int8")
+        elif isinstance(s.dtype, pd.StringDtype):
+            out[c] = s.astype("object").where(s.notna(), None)
         elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
             # mixed bools (True/False/None) become 1/0/null; everything else text
-            vals = s.dropna()
-            if len(vals) and vals.map(lambda v: isinstance(v, (bool, np.bool_))).all():
-                out[c] = s.map(lambda v: None if v is None or v is pd.NA else int(bool(v))).astype("Int8")
+            if pd.api.types.infer_dtype(s, skipna=True) == "boolean":  # one C pass over the cells
+                out[c] = s.astype("boolean").astype("Int8")
             else:
                 out[c] = s.astype("object").where(s.notna(), None)
     return out
+
+
+def _to_gpkg(data: gpd.GeoDataFrame, path: Path, layer: str, mode: str = "w") -> None:
+    """pyogrio through arrow (about twice as fast on large layers); the plain path when a column cannot
+    become an arrow array (mixed Python objects), which raises before the file is touched."""
+    import pyarrow as pa
+
+    try:
+        data.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=mode, use_arrow=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        data.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=mode)
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike, layer: str, *, append_to: bool = False) -> Path:
@@ -114,10 +126,10 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike, layer: str, *, ap
     path = Path(path)
     data = _gpkg_ready(neutralise_frame(gdf))
     if append_to:
-        data.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode="a")
+        _to_gpkg(data, path, layer, mode="a")
         return path
     with atomic_path(path) as tmp:
-        data.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        _to_gpkg(data, tmp, layer)
     return path
 
 
@@ -127,7 +139,7 @@ def write_gpkg_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLi
     with atomic_path(path) as tmp:
         for i, (name, gdf) in enumerate(layers.items()):
             data = _gpkg_ready(neutralise_frame(gdf))
-            data.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", mode="w" if i == 0 else "a")
+            _to_gpkg(data, tmp, name, mode="w" if i == 0 else "a")
     return path
 
 

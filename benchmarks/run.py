@@ -1,0 +1,153 @@
+"""End-to-end benchmark: ``parkland assess`` against the hand-written geopandas baseline; one table.
+
+    python benchmarks/run.py --sizes 10000,100000 [--workdir DIR] [--engine pandas|dask] [--repeat N]
+
+For each size N a synthetic city (``synth.py``: N parcels in EPSG:4523 as GPKG, N firms as GBK CSV) is made
+once in ``--workdir`` (kept and reused: 1M takes a minute), then, each in its own subprocess so its peak
+memory is its own (``os.wait4`` rusage, ru_maxrss):
+
+* ``parkland assess --parcels … --firms … --out …``: its default outputs, the map included;
+* ``benchmarks/baseline.py``: read, join on the parcel code, per-mu tax, ``explore()`` map, GPKG + CSV.
+
+``ratio`` = parkland seconds / baseline seconds, both measured in the same run, back to back (the machine
+is shared and noisy: compare ratios, not seconds). ``map MiB`` is the size of parkland's map.html (beside
+the baseline's). The raster step compares ``geo.zonal.zonal_stats`` (mean and coverage) with
+``exactextract.exact_extract`` alone (mean and count) on the same prepared parcels and a 30 m raster over
+the city, in this process, alternating, best of ``--repeat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from synth import make_city  # noqa: E402
+
+COLUMNS = ["parcels", "firms", "engine", "parkland s", "parkland peak MiB", "baseline s", "baseline peak MiB",
+           "ratio", "map MiB", "baseline map MiB", "zonal s", "exactextract s", "raster ratio"]
+DASK_RUNNER = """
+import sys
+from parkland.engine.dask import assess_dask
+if __name__ == "__main__":
+    a = assess_dask(sys.argv[1], sys.argv[2])
+    a.write(sys.argv[3])
+"""
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
+    """Run ``cmd``; (wall seconds, peak RSS of that process in MiB, exit code)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        print(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}", file=sys.stderr)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def city(n: int, workdir: Path) -> Path:
+    d = workdir / f"city-{n}"
+    if not (d / "firms.csv").is_file():
+        make_city(n, d)
+    return d
+
+
+def make_raster(parcels_path: Path, out: Path, cell: float = 30.0) -> Path:
+    """A float32 30 m raster (NDVI-like values) over the city's extent, EPSG:4523, tiled GeoTIFF."""
+    import pyogrio
+    import rasterio
+    from affine import Affine
+
+    if out.is_file():
+        return out
+    x0, y0, x1, y1 = pyogrio.read_info(str(parcels_path), layer="zongdi")["total_bounds"]
+    w, h = int(np.ceil((x1 - x0) / cell)) + 2, int(np.ceil((y1 - y0) / cell)) + 2
+    transform = Affine(cell, 0, x0 - cell, 0, -cell, y1 + cell)
+    rng = np.random.default_rng(3)
+    with rasterio.open(out, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32", crs="EPSG:4523",
+                       transform=transform, tiled=True, blockxsize=512, blockysize=512, compress="deflate",
+                       nodata=-9999) as ds:
+        for _, win in ds.block_windows(1):
+            ds.write(rng.uniform(0, 0.9, (win.height, win.width)).astype("float32"), 1, window=win)
+    return out
+
+
+def raster_step(city_dir: Path, repeat: int) -> tuple[float, float]:
+    """Best-of-``repeat`` seconds of ``zonal_stats`` and of ``exact_extract`` alone on the same parcels."""
+    import rasterio
+    from exactextract import exact_extract
+
+    from parkland.geo.parcels import prepare_parcels
+    from parkland.geo.zonal import zonal_stats
+    from parkland.io.parcels import read_parcels
+
+    tif = make_raster(city_dir / "parcels.gpkg", city_dir / "ndvi30.tif")
+    pcl = prepare_parcels(read_parcels(city_dir / "parcels.gpkg", layer="zongdi").frame).frame
+    ours, alone = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        zonal_stats(pcl, {"ndvi": tif})
+        ours.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        with rasterio.open(tif) as ds:
+            exact_extract(ds, pcl[[pcl.geometry.name]], ["mean", "count"], output="pandas")
+        alone.append(time.perf_counter() - t)
+    return min(ours), min(alone)
+
+
+def parkland_cmd(engine: str, d: Path, out: Path) -> list[str]:
+    if engine == "dask":
+        return [sys.executable, "-c", DASK_RUNNER, str(d / "parcels.gpkg"), str(d / "firms.csv"), str(out)]
+    exe = Path(sys.executable).with_name("parkland")
+    head = [str(exe)] if exe.is_file() else [sys.executable, "-m", "parkland"]
+    return [*head, "assess", "--parcels", str(d / "parcels.gpkg"), "--firms", str(d / "firms.csv"),
+            "--out", str(out)]
+
+
+def mib(path: Path) -> float:
+    return path.stat().st_size / 2**20 if path.is_file() else float("nan")
+
+
+def bench(n: int, workdir: Path, engine: str, repeat: int) -> dict:
+    d = city(n, workdir)
+    out, bout = workdir / f"out-{n}-{engine}", workdir / f"baseline-{n}"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    b_s, b_mem, _ = timed([sys.executable, str(HERE / "baseline.py"), str(d), str(bout)], env)
+    p_s, p_mem, rc = timed(parkland_cmd(engine, d, out), env)
+    z_s, e_s = raster_step(d, repeat)
+    return {"parcels": n, "firms": n, "engine": engine if rc == 0 else f"{engine} (failed)",
+            "parkland s": round(p_s, 2), "parkland peak MiB": round(p_mem), "baseline s": round(b_s, 2),
+            "baseline peak MiB": round(b_mem), "ratio": round(p_s / b_s, 2), "map MiB": round(mib(out / "map.html"), 1),
+            "baseline map MiB": round(mib(bout / "map.html"), 1), "zonal s": round(z_s, 2),
+            "exactextract s": round(e_s, 2), "raster ratio": round(z_s / e_s, 2)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="10000", help="comma-separated parcel counts (firms: as many)")
+    ap.add_argument("--workdir", default=None, help="where cities and outputs go (kept); default a temp dir")
+    ap.add_argument("--engine", choices=["pandas", "dask"], default="pandas")
+    ap.add_argument("--repeat", type=int, default=3, help="raster step: best of N")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.workdir) if args.workdir else Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        rows = [bench(int(s), workdir, args.engine, args.repeat) for s in args.sizes.split(",")]
+    print(pd.DataFrame(rows, columns=COLUMNS).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
