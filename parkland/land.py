@@ -385,6 +385,21 @@ def firm_stopped(firms: pd.DataFrame, previous_firms: pd.DataFrame | None = None
 # --------------------------------------------------------------------------------------------------
 # diagnose
 # --------------------------------------------------------------------------------------------------
+class _Flagged(dict):
+    """Rule texts kept only on the parcels the rule flags: at a million parcels, twenty full-length text
+    columns held side by side cost gigabytes (``reasons[code]`` is set before ``detail[code]``)."""
+
+    def __init__(self, reasons: dict[str, pd.Series]) -> None:
+        super().__init__()
+        self.reasons = reasons
+
+    def __setitem__(self, code: str, text: Any) -> None:
+        m = self.reasons.get(code)
+        if m is not None and isinstance(text, pd.Series):
+            text = text[m.reindex(text.index).fillna(False).astype(bool).to_numpy()]
+        super().__setitem__(code, text)
+
+
 def diagnose(
     parcels: pd.DataFrame,
     firms: pd.DataFrame | None,
@@ -414,7 +429,7 @@ def diagnose(
     idx = out.index
     n = len(out)
     reasons: dict[str, pd.Series] = {}
-    detail: dict[str, pd.Series] = {}
+    detail: dict[str, pd.Series] = _Flagged(reasons)
     recs: list[pd.DataFrame] = []
     if firms is not None and len(firms):  # implausible per-mu figures: listed, kept (see indicators.absurd_values)
         recs.append(absurd_values(firms, t["absurd_per_mu"]))
@@ -652,6 +667,7 @@ def diagnose(
         m = pa.array(flags[code].to_numpy(bool))
         rcols.append(pc.if_else(m, pa.scalar(";" + code), empty))
         d = ("；【" + REASON_LABELS[code][0] + "】" + detail[code].astype("str").fillna("")).astype("str")
+        d = d.reindex(idx, fill_value="")
         d_arr = pa.chunked_array(pa.array(d.array)).combine_chunks().cast(pa.string())
         dcols.append(pc.if_else(m, d_arr, empty))
     reason_arr = pc.utf8_ltrim(pc.binary_join_element_wise(*rcols, ""), characters=";")

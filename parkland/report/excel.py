@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -269,19 +270,32 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
     quote = fmts["quote"]
+    # per column: plain Python values (None = leave the cell empty), the writer and the format(s), so the
+    # row loop below does no numpy scalar work (xlsxwriter itself writes cell by cell)
+    columns: list[tuple[list, Any, Any]] = []
+    for j, k in enumerate(kinds):
+        a = arrays[j]
+        if k == "num":
+            vals = np.where(np.isfinite(a), a, np.nan).tolist()
+            vals = [None if v != v else v for v in vals]  # NaN → None
+            columns.append((vals, ws.write_number, cell_fmts[j]))
+        elif k == "date":
+            vals = [None if v is None or v is pd.NaT or pd.isna(v) else v for v in a]
+            columns.append((vals, ws.write_datetime, cell_fmts[j]))
+        else:
+            vals = list(a)
+            risky = pd.Series(a, dtype=object).str.startswith(FORMULA_START).fillna(False).to_numpy(bool)
+            fm = [quote if x else None for x in risky.tolist()]
+            columns.append((vals, ws.write_string, fm))
+    for j, (vals, write, fm) in enumerate(columns):
+        per_cell = isinstance(fm, list)
+        columns[j] = (vals, write, fm, per_cell)
     for i in range(n):
         r = i + 1
-        for j, k in enumerate(kinds):
-            v = arrays[j][i]
-            if k == "num":
-                if np.isfinite(v):
-                    ws.write_number(r, j, float(v), cell_fmts[j])
-            elif v is None or v is pd.NaT or (k == "date" and pd.isna(v)):
-                continue
-            elif k == "date":
-                ws.write_datetime(r, j, v, cell_fmts[j])
-            else:
-                ws.write_string(r, j, v, quote if v.startswith(FORMULA_START) else None)
+        for j, (vals, write, fm, per_cell) in enumerate(columns):
+            v = vals[i]
+            if v is not None:
+                write(r, j, v, fm[i] if per_cell else fm)
     ws.freeze_panes(1, 0)
     if cols:
         ws.autofilter(0, 0, max(n, 1), len(cols) - 1)

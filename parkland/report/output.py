@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import recon
 from ..schema import FIRM_FIGURES, INDICATORS
-from .excel import Sheet, write_workbook
+from .excel import Sheet, header, write_workbook
 from .export import write_csv, write_gpkg_layers, write_text
 from .lists import (
     NOTICE_HEADERS,
@@ -28,6 +28,8 @@ from .summary import dumps, run_timestamp
 
 #: a list longer than this is written as CSV only, unless --lists xlsx (DESIGN.md)
 XLSX_MAX_ROWS = 50_000
+#: per-park sheets repeat the list; above this many rows the one sheet (with its autofilter) serves
+PER_PARK_MAX_ROWS = 20_000
 
 if TYPE_CHECKING:
     from ..pipeline import Assessment
@@ -98,10 +100,21 @@ def _notes(a: Assessment, what_zh: str, what_en: str, lang: str) -> dict[str, ob
 
 
 def _list(path: Path, frame: pd.DataFrame, sheets: list[Sheet], notes: dict, lists: str, lang: str) -> Path:
-    """A workbook up to XLSX_MAX_ROWS rows (or always with lists="xlsx"), else the CSV beside it."""
+    """A workbook up to XLSX_MAX_ROWS rows (or always with lists="xlsx"), else the CSV beside it, with the
+    workbook's headers."""
     if lists == "xlsx" or len(frame) <= XLSX_MAX_ROWS:
         return write_workbook(path, sheets, lang=lang, notes=notes)
-    return write_csv(frame, path.with_suffix(".csv"))
+    names = {c: sheets[0].headers.get(c) or header(c, lang) for c in frame.columns}
+    return write_csv(frame.rename(columns=names), path.with_suffix(".csv"))
+
+
+def _per_park(frame: pd.DataFrame) -> list:
+    """The parks that get a sheet of their own: 2 to 30 parks, and a list short enough that repeating it
+    park by park stays quick to write and open (PER_PARK_MAX_ROWS)."""
+    if "park" not in frame or len(frame) > PER_PARK_MAX_ROWS:
+        return []
+    parks = sorted(p for p in frame["park"].dropna().unique())
+    return parks if 1 < len(parks) <= 30 else []
 
 
 def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
@@ -127,9 +140,7 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         lst = cleanup_list(cl, lang)
         sheets = [Sheet("清理计划" if zh else "cleanup", lst, {"kind": "类型" if zh else "kind",
                                                              "firms": "宗地上企业" if zh else "firms"})]
-        parks = sorted(p for p in lst["park"].dropna().unique()) if "park" in lst else []
-        if 1 < len(parks) <= 30:
-            sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in parks]
+        sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in _per_park(lst)]
         _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
               lists, lang)
     if a.idle_floor is not None:
@@ -145,9 +156,8 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
     nt = notice_list(a.firms, lang, notice_extra_columns(a.policy))
     nt_headers = NOTICE_HEADERS if zh else {}
     sheets = [Sheet("公示名单" if zh else "public notice", nt, nt_headers)]
-    parks = sorted(p for p in nt["park"].dropna().unique())
-    if 1 < len(parks) <= 30:  # one sheet per park: each park publishes its own list
-        sheets += [Sheet(str(p), nt[nt["park"] == p], nt_headers) for p in parks]
+    # one sheet per park: each park publishes its own list
+    sheets += [Sheet(str(p), nt[nt["park"] == p], nt_headers) for p in _per_park(nt)]
     _list(out / "notice.xlsx", nt, sheets, _notes(a, "亩均效益评价结果公示名单", "public notice list", lang),
           lists, lang)
     if map_html:
