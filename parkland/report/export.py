@@ -52,7 +52,7 @@ def neutralise_text(s: pd.Series) -> pd.Series:
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """:func:`neutralise_text` on every text column of a frame (geometry untouched)."""
-    out = df.copy()
+    out = df.copy(deep=False)  # columns replaced below; the others are shared (copy-on-write)
     for c in out.columns:
         if isinstance(out[c].dtype, gpd.array.GeometryDtype):
             continue
@@ -86,7 +86,7 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.copy()
+    out = gdf.copy(deep=False)
     for c in out.columns:
         if c == out.geometry.name:
             continue

@@ -48,7 +48,7 @@ _VALUE_LABELS = {"status": None, "land_source": None, "status_previous": None, "
 def spell_out(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A copy with code columns (status, land source, track, scale, link method, tier …) replaced by their
     labels; unknown codes are kept as they are."""
-    out = df.copy()
+    out = df.copy(deep=False)
     for c, prefix in _VALUE_LABELS.items():
         if c not in out.columns:
             continue

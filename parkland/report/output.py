@@ -63,7 +63,7 @@ def _order(df: pd.DataFrame, first: list[str], required: list[str], tail: list[s
 
 def parcels_table(a: Assessment) -> gpd.GeoDataFrame:
     """parcels.gpkg layer ``parcels``: the contract's columns first, geometry in the input CRS."""
-    p = a.parcels.copy()
+    p = a.parcels.copy(deep=False)
     geom = p.geometry.name
     drop = {"park_own", "holder_firm_row"}
     cols = [c for c in _order(p, PARCEL_FIRST, PARCEL_REQUIRED) if c != geom and c not in drop]
@@ -72,7 +72,7 @@ def parcels_table(a: Assessment) -> gpd.GeoDataFrame:
 
 def firms_table(a: Assessment) -> pd.DataFrame:
     """firms.csv: one row per input firm, in input order."""
-    f = a.firms.copy()
+    f = a.firms.copy(deep=False)
     figures = list(FIRM_FIGURES)
     inds = list(INDICATORS)
     parts = sorted(c for c in f.columns if c.startswith("part_"))
