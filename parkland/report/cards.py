@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 
 from ..schema import INDICATORS
-from .export import FORMULA_START, atomic_path
+from .export import FORMULA_START, write_text
 from .labels import GRADE_COLORS, label
 from .summary import run_timestamp
 
@@ -337,6 +337,5 @@ def write_cards(out_dir: str | os.PathLike, dest: str | os.PathLike | None = Non
     policy = load_folder_policy(out_dir, summary)
     text = render_cards(firms, parcels, policy=policy, year=(summary.get("run") or {}).get("year"), lang=lang)
     path = Path(dest) if dest is not None else out_dir / "cards.html"
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
+    write_text(text, path)
     return path

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from .cards import fmt, read_summary
-from .export import atomic_path
+from .export import atomic_path, write_text
 from .labels import GRADE_COLORS, label
 from .summary import run_timestamp
 
@@ -372,8 +372,7 @@ def write_report(out_dir: str | os.PathLike, *, lang: str = "zh", pdf: bool = Tr
         links += sorted(f"print/{p.name}" for p in (out_dir / "print").glob("*.pdf"))
     text = render_report(summary, recon=recon, links=links, lang=lang)
     path = out_dir / "report.html"
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
+    write_text(text, path)
     files = [path]
     if pdf:
         try:
