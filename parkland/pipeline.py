@@ -280,6 +280,9 @@ def assess(
     geo = prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
     recs.append(geo.recon)
     pcl = geo.frame.reset_index(drop=True)
+    # keep what later stages need of the read and prepared layers, not the layers (memory at 1M parcels)
+    n_parcels_in, geom_name, pcl_crs = len(p_raw), geo.frame.geometry.name, geo.frame.crs
+    del p_raw, geo
     if len(pcl) == 0:
         raise InputError("宗地图层中没有可用的宗地（全部为空或无效几何）",
                          "the parcel layer has no usable parcel (all geometries empty or invalid)",
@@ -299,11 +302,13 @@ def assess(
     yr = _year_of(f_raw, year)
     linked = link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
                         park_boundary=boundary_park, floor_area_m2=floor_area)
+    del f_raw
     recs.append(_with_headers(linked.recon, {"firms": inputs.get("firms", {}).get("columns"),
                                              "links": inputs.get("links", {}).get("columns")}))
 
     step("indicators")
     f = firm_indicators(linked.firms)
+    linked.firms = None  # f supersedes it
     figs = parcel_figures(pcl, f, linked.pairs, area_column="land_area_mu")
     pcl = pcl.drop(columns=[c for c in figs.columns if c in pcl.columns])
     pcl["park_own"] = pcl.get("park", None)
@@ -312,7 +317,7 @@ def assess(
     pcl["holder_firm_row"] = linked.parcels["holder_firm_row"].to_numpy()
     pcl["unassigned_share"] = linked.parcels["unassigned_share"].to_numpy()
     pcl = pd.concat([pcl, figs.set_index(pcl.index)], axis=1)
-    pcl = gpd.GeoDataFrame(pcl, geometry=geo.frame.geometry.name, crs=geo.frame.crs)
+    pcl = gpd.GeoDataFrame(pcl, geometry=geom_name, crs=pcl_crs)
     prev_f = None
     if prev_raw is not None:
         prev_linked = link_firms(prev_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
@@ -330,6 +335,8 @@ def assess(
     graded = grade_firms(f, pol, previous=prev_f, as_of=as_of_ts)
     recs.append(graded.recon)
     f = graded.frame
+    benchmarks = graded.meta.get("benchmarks")
+    del graded
     if ov is not None:
         after = apply_overrides_after(f, ov, pol)
         f = after.frame
@@ -350,7 +357,8 @@ def assess(
     diag = diagnose(pcl, f, linked.pairs, as_of=as_of_ts, thresholds=pol.land, previous_firms=prev_f,
                     raster_stats=zs)
     recs.append(diag.recon)
-    pcl = gpd.GeoDataFrame(diag.frame, geometry=geo.frame.geometry.name, crs=geo.frame.crs)
+    pcl = gpd.GeoDataFrame(diag.frame, geometry=geom_name, crs=pcl_crs)
+    del diag
 
     step("plan")
     # the policy's [plan] table: the strategy, per-park quotas (亩) and a minimum parcel size are choices
@@ -395,10 +403,10 @@ def assess(
         "engine": {"name": "pandas"},
         "lang": lang,
         "inputs": inputs,
-        "parcels_in": len(p_raw),
+        "parcels_in": n_parcels_in,
         "links_in": 0 if l_raw is None else len(l_raw),
         "crs": pcl.crs.to_string() if pcl.crs is not None else None,
-        "benchmarks": graded.meta.get("benchmarks"),
+        "benchmarks": benchmarks,
         "policy": pol.name,
     }
     meta["rasters"] = sorted((rasters or {}).keys())
