@@ -31,7 +31,7 @@ import shapely
 
 from parkland import recon
 from parkland.errors import InputError
-from parkland.io.tables import _frame, _headers
+from parkland.io.tables import _frame, _headers, unique_names
 
 #: URL schemes read as PostgreSQL
 SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2", "pgsql")
@@ -315,20 +315,6 @@ def _session(url: str, source: str) -> Iterator:
             conn.close()
 
 
-def _unique_names(names: list[str]) -> list[str]:
-    """Repeated result column names get .1, .2 …; source_row/file_row in the input become *_input."""
-    out, seen = [], {}
-    for n in names:
-        n = f"{n}_input" if n in ("source_row", "file_row") else n
-        if n in seen:
-            seen[n] += 1
-            n = f"{n}.{seen[n]}"
-        else:
-            seen[n] = 0
-        out.append(n)
-    return out
-
-
 def content_sha256(frame: pd.DataFrame) -> str:
     """SHA-256 of the fetched content: the column names and every cell as CSV, geometry as hex EWKB."""
     df = pd.DataFrame(frame).copy()
@@ -418,7 +404,7 @@ def read_db_layer(url: str, *, source: str = "parcels") -> recon.Loaded:
                                   "kept", column=";".join(extra)))
     geometry = gpd.GeoSeries(shapely.set_srid(geo, 0), index=gdf.index, crs=crs)
     attrs = pd.DataFrame(gdf.drop(columns=[geom_col]))
-    attrs.columns = _unique_names([str(c) for c in attrs.columns])
+    attrs.columns = unique_names([str(c) for c in attrs.columns])
     types = [t for n, t in cols if n != geom_col and n not in extra]
     for j, typ in enumerate(types):  # DATE columns as datetime64, the way pyogrio reads date fields
         if typ == "date" and j < attrs.shape[1]:

@@ -144,25 +144,31 @@ def find_header(rows: list[list]) -> int:
     return filled.index(max(filled))
 
 
-def _headers(cells: list, width: int) -> list[str]:
-    """Header texts: stripped, a blank one named 列N (its column number), repeats suffixed .1, .2 …"""
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique: source_row/file_row in the input become *_input (those two are ours),
+    repeats get .1, .2 … (used for file headers and database result columns alike)."""
     out: list[str] = []
     seen: dict[str, int] = {}
+    for n in names:
+        n = f"{n}_input" if n in ("source_row", "file_row") else n
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}.{seen[n]}"
+        else:
+            seen[n] = 0
+        out.append(n)
+    return out
+
+
+def _headers(cells: list, width: int) -> list[str]:
+    """Header texts: stripped, a blank one named 列N (its column number), repeats suffixed .1, .2 …"""
+    texts: list[str] = []
     for j in range(width):
         c = cells[j] if j < len(cells) else None
         h = "" if c is None else to_text(pd.Series([c], dtype=object)).iloc[0] or ""
         h = re.sub(r"\s+", " ", h).strip()
-        if not h:
-            h = f"列{j + 1}"
-        if h in ("source_row", "file_row"):
-            h = f"{h}_input"
-        if h in seen:
-            seen[h] += 1
-            h = f"{h}.{seen[h]}"
-        else:
-            seen[h] = 0
-        out.append(h)
-    return out
+        texts.append(h or f"列{j + 1}")
+    return unique_names(texts)
 
 
 def _frame(data: pd.DataFrame, headers: list[str], first_file_row: int) -> pd.DataFrame:
