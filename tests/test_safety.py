@@ -241,11 +241,13 @@ def test_csv_crash_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     export.write_csv(pd.DataFrame({"a": [1, 2]}), target)
     old = target.read_bytes()
 
-    def half_then_crash(self: pd.DataFrame, path: Any, *a: Any, **k: Any) -> None:
-        Path(path).write_text("a\n1\n", encoding="utf-8")  # half a file
+    import pyarrow.csv as pacsv
+
+    def half_then_crash(table: Any, sink: Any, *a: Any, **k: Any) -> None:
+        sink.write(b"9\n")  # half a file
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_crash)
+    monkeypatch.setattr(pacsv, "write_csv", half_then_crash)  # the body writer
     with pytest.raises(OSError, match="disk full"):
         export.write_csv(pd.DataFrame({"a": [9, 9, 9]}), target)
     assert target.read_bytes() == old

@@ -1,0 +1,55 @@
+"""report/export.py: the CSV writer (Arrow body, pandas-compatible text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from parkland.report import export
+
+
+def test_csv_text_is_exact(tmp_path: Path) -> None:
+    df = pd.DataFrame({
+        "name": ["甲,乙", None, '说"明', "=1+1", "", "a\nb"],
+        "x": [1.0, np.nan, 0.1, 1e16, -2.5, 1 / 3],
+        "n": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+        "ok": [True, False, True, False, True, True],
+        "maybe": pd.array([True, None, False, True, True, False], dtype="boolean"),
+        "mixed": [1, "a", None, 2.5, True, "b"],
+        "day": pd.to_datetime(["2024-01-02", None, "2024-12-31", "2024-01-02", "2024-01-02", "2024-01-02"]),
+    })
+    p = export.write_csv(df, tmp_path / "t.csv")
+    raw = p.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
+    assert raw.decode("utf-8-sig") == (
+        '"name","x","n","ok","maybe","mixed","day"\n'
+        '"甲,乙",1,1,"True","True","1","2024-01-02"\n'
+        ',,,"False",,"a",\n'
+        '"说""明",0.1,3,"True","False",,"2024-12-31"\n'
+        '"\'=1+1",1e+16,4,"False","True","2.5","2024-01-02"\n'
+        '"",-2.5,5,"True","True","True","2024-01-02"\n'
+        '"a\nb",0.3333333333333333,6,"True","False","b","2024-01-02"\n'
+    )
+    back = pd.read_csv(p, encoding="utf-8-sig")
+    assert back["x"].iloc[5] == 1 / 3 and back["x"].iloc[3] == 1e16
+    assert back["ok"].tolist() == [True, False, True, False, True, True]
+
+
+def test_csv_times_of_day_and_empty(tmp_path: Path) -> None:
+    df = pd.DataFrame({"t": pd.to_datetime(["2024-01-02 08:30:00", "2024-01-03 00:00:00"])})
+    assert export.write_csv(df, tmp_path / "t.csv").read_text("utf-8-sig") == (
+        '"t"\n"2024-01-02 08:30:00"\n"2024-01-03 00:00:00"\n')
+    empty = pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=object)})
+    assert export.write_csv(empty, tmp_path / "e.csv").read_text("utf-8-sig") == '"a","b"\n'
+
+
+def test_csv_same_bytes_twice(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"v": rng.normal(size=1000), "s": [f"企业{i}" for i in range(1000)]})
+    a = export.write_csv(df, tmp_path / "a.csv").read_bytes()
+    b = export.write_csv(df, tmp_path / "b.csv").read_bytes()
+    assert a == b
+    back = pd.read_csv(tmp_path / "a.csv", encoding="utf-8-sig")
+    np.testing.assert_array_equal(back["v"].to_numpy(), df["v"].to_numpy())  # shortest round-trip form
