@@ -6,6 +6,10 @@ contract's key columns, which are always present (missing values when unknown).
 
 from __future__ import annotations
 
+import os
+import threading
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +34,9 @@ from .summary import dumps, run_timestamp
 XLSX_MAX_ROWS = 50_000
 #: per-park sheets repeat the list; above this many rows the one sheet (with its autofilter) serves
 PER_PARK_MAX_ROWS = 20_000
+#: parcels + firms up to which the lists are written in a second (forked) process by default; above it
+#: the copy-on-write pages a second process touches cost more memory than the time it saves
+PARALLEL_MAX_ROWS = 600_000
 
 if TYPE_CHECKING:
     from ..pipeline import Assessment
@@ -117,10 +124,68 @@ def _per_park(frame: pd.DataFrame) -> list:
     return parks if 1 < len(parks) <= 30 else []
 
 
+def _parallel_ok(a: Assessment) -> bool:
+    """A second process is used when the OS can fork, the machine has two cores, no other thread runs
+    (a fork copies only the calling thread; the dask client's threads would be lost), and the run is at
+    most PARALLEL_MAX_ROWS parcels + firms. ``PARKLAND_JOBS=1`` turns it off."""
+    if os.environ.get("PARKLAND_JOBS", "").strip() == "1" or not hasattr(os, "fork"):
+        return False
+    if (os.cpu_count() or 1) < 2:
+        return False
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()
+              and type(t).__name__ != "TMonitor"]  # tqdm's idle monitor thread is harmless
+    n = (len(a.parcels) if a.parcels is not None else 0) + (len(a.firms) if a.firms is not None else 0)
+    return not others and n <= PARALLEL_MAX_ROWS
+
+
+def run_lanes(second: list[tuple[str, Callable[[], object]]],
+              first: list[tuple[str, Callable[[], object]]], *, parallel: bool) -> None:
+    """Run the tasks of ``second`` in a forked child process while this process runs ``first``; or all
+    of them here, in order, when ``parallel`` is false. Every writer writes its file atomically, so a
+    failure leaves the old file or none. A failure in the child is raised here as ``RuntimeError`` with
+    the child's traceback, after this process's own tasks have finished."""
+    if not parallel or not second:
+        for _, fn in [*first, *second]:
+            fn()
+        return
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent
+        os.close(r)
+        code = 0
+        try:
+            for _, fn in second:
+                fn()
+        except BaseException:
+            code = 1
+            os.write(w, traceback.format_exc().encode("utf-8", "replace")[-4000:])
+        finally:
+            os.close(w)
+            os._exit(code)
+    os.close(w)
+    try:
+        for _, fn in first:
+            fn()
+    finally:
+        with os.fdopen(r, "rb") as fh:
+            msg = fh.read().decode("utf-8", "replace")
+        _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        names = ", ".join(n for n, _ in second)
+        raise RuntimeError(f"writing {names} in the second process failed (exit {code}):\n{msg}".rstrip())
+
+
 def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
-                  basemap: str = "none", public: bool = False, map_html: bool = True) -> Path:
+                  basemap: str = "none", public: bool = False, map_html: bool = True,
+                  jobs: int | None = None) -> Path:
     """Write the output folder; returns it. Map warnings (e.g. an embedded tile key) are in
-    ``a.meta['map_warnings']``."""
+    ``a.meta['map_warnings']``.
+
+    With ``jobs`` = 2 (the default when :func:`_parallel_ok`) the lists (workbooks, or their CSVs) are
+    written by a forked second process while this one writes the GeoPackages, firms.csv, the
+    reconciliation, the map and the summary: the same files, in about half the time on two cores.
+    ``jobs`` = 1 writes everything here."""
     out.mkdir(parents=True, exist_ok=True)
     layers = {"parcels": parcels_table(a)}
     if a.park_boundaries is not None and len(a.park_boundaries):
@@ -128,47 +193,68 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         if pb.crs is not None and a.parcels.crs is not None and pb.crs != a.parcels.crs:
             pb = pb.to_crs(a.parcels.crs)
         layers["parks"] = pb
-    write_gpkg_layers(layers, out / "parcels.gpkg")
     firms = firms_table(a)
-    write_csv(firms, out / "firms.csv")
-    write_csv(recon.render(a.recon, lang), out / "reconciliation.csv")
     zh = lang != "en"
+    here: list[tuple[str, Callable[[], object]]] = []
+    there: list[tuple[str, Callable[[], object]]] = []
+    here.append(("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
+    here.append(("firms.csv", lambda: write_csv(firms, out / "firms.csv")))
+    here.append(("reconciliation.csv", lambda: write_csv(recon.render(a.recon, lang), out / "reconciliation.csv")))
     if a.cleanup is not None:
         cl = a.cleanup
         if isinstance(cl, gpd.GeoDataFrame):
-            write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")
-        lst = cleanup_list(cl, lang)
-        sheets = [Sheet("清理计划" if zh else "cleanup", lst, {"kind": "类型" if zh else "kind",
-                                                             "firms": "宗地上企业" if zh else "firms"})]
-        sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in _per_park(lst)]
-        _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
-              lists, lang)
-    if a.idle_floor is not None:
-        lst = idle_floor_list(a.idle_floor, lang)
-        _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
-              _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
-    g = grades_list(firms, lang)
-    sheets = [Sheet("评价结果" if zh else "grades", g)]
-    if a.audit is not None:
-        sheets.append(Sheet("异议复核" if zh else "overrides audit", a.audit))
-    _list(out / "grades.xlsx", g, sheets, _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang),
-          lists, lang)
-    nt = notice_list(a.firms, lang, notice_extra_columns(a.policy))
-    nt_headers = NOTICE_HEADERS if zh else {}
-    sheets = [Sheet("公示名单" if zh else "public notice", nt, nt_headers)]
-    # one sheet per park: each park publishes its own list
-    sheets += [Sheet(str(p), nt[nt["park"] == p], nt_headers) for p in _per_park(nt)]
-    _list(out / "notice.xlsx", nt, sheets, _notes(a, "亩均效益评价结果公示名单", "public notice list", lang),
-          lists, lang)
-    if map_html:
-        from .maps import write_map
+            here.append(("cleanup.gpkg", lambda: write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")))
 
-        cleanup = a.cleanup if isinstance(a.cleanup, gpd.GeoDataFrame) else None
-        a.meta["map_warnings"] = write_map(out / "map.html", layers["parcels"], firms,
-                                           parks=layers.get("parks"), cleanup=cleanup, basemap=basemap,
-                                           public=public, lang=lang)
+        def cleanup_xlsx() -> None:
+            lst = cleanup_list(cl, lang)
+            sheets = [Sheet("清理计划" if zh else "cleanup", lst, {"kind": "类型" if zh else "kind",
+                                                                 "firms": "宗地上企业" if zh else "firms"})]
+            sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in _per_park(lst)]
+            _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
+                  lists, lang)
+
+        there.append(("cleanup.xlsx", cleanup_xlsx))
+    if a.idle_floor is not None:
+        def idle_xlsx() -> None:
+            lst = idle_floor_list(a.idle_floor, lang)
+            _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
+                  _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
+
+        there.append(("idle_floor.xlsx", idle_xlsx))
+
+    def grades_xlsx() -> None:
+        g = grades_list(firms, lang)
+        sheets = [Sheet("评价结果" if zh else "grades", g)]
+        if a.audit is not None:
+            sheets.append(Sheet("异议复核" if zh else "overrides audit", a.audit))
+        _list(out / "grades.xlsx", g, sheets, _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang),
+              lists, lang)
+
+    def notice_xlsx() -> None:
+        nt = notice_list(a.firms, lang, notice_extra_columns(a.policy))
+        nt_headers = NOTICE_HEADERS if zh else {}
+        sheets = [Sheet("公示名单" if zh else "public notice", nt, nt_headers)]
+        # one sheet per park: each park publishes its own list
+        sheets += [Sheet(str(p), nt[nt["park"] == p], nt_headers) for p in _per_park(nt)]
+        _list(out / "notice.xlsx", nt, sheets, _notes(a, "亩均效益评价结果公示名单", "public notice list", lang),
+              lists, lang)
+
+    there += [("grades.xlsx", grades_xlsx), ("notice.xlsx", notice_xlsx)]
+    if map_html:
+        def the_map() -> None:
+            from .maps import write_map
+
+            cleanup = a.cleanup if isinstance(a.cleanup, gpd.GeoDataFrame) else None
+            a.meta["map_warnings"] = write_map(out / "map.html", layers["parcels"], firms,
+                                               parks=layers.get("parks"), cleanup=cleanup, basemap=basemap,
+                                               public=public, lang=lang)
+
+        here.append(("map.html", the_map))
     if a.policy is not None and a.policy.path and Path(a.policy.path).is_file():
         # the policy as applied, so the folder alone explains the grades (firm cards read it)
-        write_text(Path(a.policy.path).read_text(encoding="utf-8"), out / "policy.toml")
+        policy_text = Path(a.policy.path).read_text(encoding="utf-8")
+        here.append(("policy.toml", lambda: write_text(policy_text, out / "policy.toml")))
+    parallel = _parallel_ok(a) if jobs is None else jobs > 1 and hasattr(os, "fork")
+    run_lanes(there, here, parallel=parallel)
     write_text(dumps(a.summary()), out / "summary.json")
     return out

@@ -1,0 +1,78 @@
+"""report/output.py: the two writing lanes (a forked second process for the lists) give the same files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from parkland import assess
+from parkland.report import output
+
+
+@pytest.fixture()
+def result(small_park):
+    return assess(small_park["parcels"], small_park["firms"], parcels_layer="zongdi", links=small_park["links"])
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path)
+    # the notes sheet carries the run time; everything else must be equal
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets
+            if ws.title != "说明"}
+
+
+def test_two_lanes_write_the_same_files(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    one = output.write_outputs(result, tmp_path / "one", jobs=1, map_html=False)
+    two = output.write_outputs(result, tmp_path / "two", jobs=2, map_html=False)
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir())
+    assert {"grades.xlsx", "notice.xlsx", "cleanup.xlsx", "firms.csv", "parcels.gpkg"} <= set(names)
+    for n in names:
+        if n.endswith((".csv", ".json", ".toml")):
+            assert (one / n).read_bytes() == (two / n).read_bytes(), n
+        elif n.endswith(".xlsx"):
+            assert _cells(one / n) == _cells(two / n), n
+    grades = _cells(two / "grades.xlsx")["评价结果"]
+    assert "统一社会信用代码" in grades[0] and "企业名称" in grades[0]
+    assert len(grades) == len(result.firms) + 1
+
+
+def test_second_process_failure_is_raised(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*a, **k):
+        raise OSError("磁盘已满 disk full")
+
+    monkeypatch.setattr(output, "write_workbook", broken)
+    with pytest.raises(RuntimeError, match="disk full") as err:
+        output.write_outputs(result, tmp_path / "o", jobs=2, map_html=False)
+    assert "cleanup.xlsx" in str(err.value) and "second process" in str(err.value)
+    # this process's own files were still written, atomically; no temporary file is left behind
+    assert (tmp_path / "o" / "firms.csv").is_file() and (tmp_path / "o" / "parcels.gpkg").is_file()
+    assert [p.name for p in (tmp_path / "o").iterdir() if p.name.startswith(".")] == []
+
+
+def test_run_lanes_order_and_fallback(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+
+    def task(name: str):
+        return name, lambda: log.open("a").write(f"{name}:{os.getpid()}\n")
+
+    output.run_lanes([task("b1"), task("b2")], [task("a1")], parallel=False)
+    assert [x.split(":")[0] for x in log.read_text().split()] == ["a1", "b1", "b2"]
+    log.unlink()
+    output.run_lanes([task("b1"), task("b2")], [task("a1")], parallel=True)
+    rows = dict(x.split(":") for x in log.read_text().split())
+    assert rows["a1"] == str(os.getpid()) and rows["b1"] == rows["b2"] != rows["a1"]
+
+
+def test_parallel_only_when_safe(result, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert output._parallel_ok(result)
+    monkeypatch.setenv("PARKLAND_JOBS", "1")
+    assert not output._parallel_ok(result)
+    monkeypatch.delenv("PARKLAND_JOBS")
+    monkeypatch.setattr(output, "PARALLEL_MAX_ROWS", 3)
+    assert not output._parallel_ok(result)
