@@ -242,11 +242,16 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
             arrays.append(pd.to_datetime(s, errors="coerce").dt.to_pydatetime())
         else:
             obj = s.astype(object)
-            isbool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
-            out = np.array(obj.where(obj.notna(), None).to_numpy(), dtype=object)
-            if isbool.any():
-                out[isbool] = np.where(obj[isbool].astype(bool).to_numpy(), yes, no)
-            arrays.append(np.array([None if v is None else str(v) for v in out], dtype=object))
+            present = obj.notna().to_numpy(bool)
+            kind = pd.api.types.infer_dtype(obj, skipna=True)  # one C pass: all text is the usual case
+            if kind in ("string", "empty"):
+                out = np.where(present, obj.to_numpy(), None).astype(object)
+            else:
+                isbool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+                out = np.where(present, obj.map(str, na_action="ignore").to_numpy(), None).astype(object)
+                if isbool.any():
+                    out[isbool] = np.where(obj[isbool].astype(bool).to_numpy(), yes, no)
+            arrays.append(out)
 
     # column widths from the header and the first 500 rows, set before any row (constant_memory)
     head_lines = 1

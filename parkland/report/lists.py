@@ -56,14 +56,19 @@ def spell_out(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         vals = {v for v in s.dropna().unique() if isinstance(v, str)}
         mapping = {v: label(f"{prefix or ''}{v}", lang) for v in vals}
         mapping = {v: (t if t != f"{prefix or ''}{v}" else v) for v, t in mapping.items()}
-        out[c] = s.map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
+        if mapping:  # one lookup per distinct code, not a Python call per row
+            out[c] = s.where(~s.isin(list(mapping)), s.map(mapping))
+        else:
+            out[c] = s
     return out
 
 
 def cleanup_list(cleanup: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """cleanup.xlsx: every candidate in priority order, with the reasons spelled out."""
     c = pd.DataFrame(cleanup.drop(columns=[g for g in ("geometry",) if g in cleanup.columns]))
-    c["reasons_text"] = c["reasons"].fillna("").map(lambda r: reasons_text(r, lang))
+    reasons = c["reasons"].astype(object).where(c["reasons"].notna(), "")
+    texts = {r: reasons_text(r, lang) for r in pd.unique(reasons)}  # few distinct reason sets
+    c["reasons_text"] = reasons.map(texts)
     c = spell_out(c, lang)
     return c[[x for x in CLEANUP_COLUMNS if x in c.columns]]
 
