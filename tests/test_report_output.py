@@ -69,8 +69,16 @@ def test_run_lanes_order_and_fallback(tmp_path: Path) -> None:
 
 
 def test_parallel_only_when_safe(result, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    alone = [threading.current_thread()]
+    monkeypatch.setattr(threading, "enumerate", lambda: alone)  # other test modules may leave threads
     assert output._parallel_ok(result)
+    worker = threading.Thread(target=lambda: None, name="client-comm")
+    monkeypatch.setattr(threading, "enumerate", lambda: [*alone, worker])
+    assert not output._parallel_ok(result)  # a fork would lose that thread (the dask client's)
+    monkeypatch.setattr(threading, "enumerate", lambda: alone)
     monkeypatch.setenv("PARKLAND_JOBS", "1")
     assert not output._parallel_ok(result)
     monkeypatch.delenv("PARKLAND_JOBS")

@@ -329,6 +329,23 @@ LABELS.update({
     "rpt_no_data": ("本次运行无此项数据", "not in this run"),
 })
 
+# ---- map overview (report/maps.py: cities above MAP_DETAIL_MAX parcels get one feature per park) ----
+LABELS.update({
+    "map_overview_title": ("亩均效益地图（园区总览）", "land efficiency map (parks overview)"),
+    "map_overview_note": ("宗地共 {n} 宗，本页按园区汇总；点击园区打开其宗地详图",
+                          "{n} parcels in all: one feature per park; click a park for its parcel map"),
+    "map_overview_layer": ("园区", "parks"),
+    "map_overview_list": ("园区列表", "parks"),
+    "map_overview_open": ("打开本园区宗地详图", "open this park's parcel map"),
+    "map_overview_back": ("返回园区总览", "back to the parks overview"),
+    "map_overview_area": ("宗地面积（亩）", "parcel area (mu)"),
+    "map_overview_grades": ("企业评价等级", "firm grades"),
+    "map_overview_flag_mu": ("面积（亩）", "(mu)"),
+    "map_overview_cleanup_mu": ("已纳入清理面积（亩）", "selected for cleanup (mu)"),
+    "map_overview_hull": ("范围为宗地凸包", "extent: hull of its parcels"),
+    "map_no_park": ("未分园区", "no park"),
+})
+
 #: status values
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "graded": ("已评价", "graded"),

@@ -4,6 +4,14 @@
 ``write_map(path, ...)`` writes it atomically; ``render_dir(out_dir, ...)`` re-renders the maps of an
 output folder (``map.html``, or one map per park plus ``index.html``).
 
+Above :data:`MAP_DETAIL_MAX` parcels (200 000; ``detail_max=`` overrides) ``write_map`` writes instead
+a parks overview at ``path`` (``build_overview_html``: one feature per park, its given boundary or the
+convex hull of its parcels, coloured by the park's 亩均税收 Σtax/Σland, figures from
+:func:`park_overview`, a link to the park's page) and one detail page per park in ``map_parks/`` beside
+it (``park_<nnn>_<safe name>.html``, the same pages as ``render_dir(per_park=True)``), built one park
+at a time so memory follows the largest park rather than the city (1M parcels: +0.14 GiB instead of
++1.5 GiB over the resident tables).
+
 What the page shows (labels from :mod:`parkland.report.labels`):
 
 * parcels by grade (fixed :data:`GRADE_COLORS`; ungraded parcels grey outline);
@@ -25,7 +33,9 @@ page builds every text node with ``textContent``. Parcels are drawn on one Leafl
 layers other than the default are built when first switched on.
 
 For automated checks the page sets ``window.parkland = {map, features, ready, openAll, openParcel,
-search}``: the Leaflet map, the number of parcel features loaded, a Promise resolving (to ``features``)
+search, mode: "detail", parcels}`` (the overview: ``{map, features, ready, openAll, openPark,
+mode: "overview", parcels}``, ``features`` being the parks drawn and ``parcels`` the city's parcels):
+the Leaflet map, the number of parcel features loaded, a Promise resolving (to ``features``)
 once the default layers are drawn, and ``openAll()``, which opens every parcel's popup in turn,
 synchronously, in feature order, without panning, and returns a Promise resolving to the number of
 popups opened (rejecting with the first error); ``openParcel(code or index)`` zooms to one parcel and
@@ -49,10 +59,13 @@ import warnings as warnings_mod
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from parkland.errors import InputError
@@ -61,8 +74,11 @@ from parkland.report.export import write_text
 from parkland.report.map_assets import leaflet_css, leaflet_js, template
 
 __all__ = [
+    "MAP_DETAIL_MAX",
     "build_map_html",
+    "build_overview_html",
     "nice_breaks",
+    "park_overview",
     "render_dir",
     "safe_filename",
     "write_map",
@@ -75,6 +91,10 @@ PUBLIC_GEOM_SCALE = 10_000
 PUBLIC_SIMPLIFY_M = 5.0
 #: longest side of a raster base map, pixels
 RASTER_MAX_PX = 2048
+#: above this many parcels write_map writes the parks overview and one detail page per park
+MAP_DETAIL_MAX = 200_000
+#: folder of the per-park detail pages, beside the overview
+PARK_MAPS_DIR = "map_parks"
 
 FLAGS: dict[str, tuple[int, str]] = {  # column → (bit, colour)
     "idle": (1, "#7b3294"),
@@ -114,6 +134,11 @@ _FIRM_FIELDS_INTERNAL: dict[str, tuple[int, str]] = {
     "output_per_mu": (2, "num"), "value_added_per_mu": (2, "num"),
 }
 _POINT_STATUSES = ("no_land", "parcel_not_found")
+#: the columns build_map_html reads (besides geometry and part_*): per-park pages copy only these
+_MAP_PARCEL_COLUMNS = {"parcel_id", "source_row", "park", "grade", "flag_reasons", *FLAGS,
+                       *_PARCEL_FIELDS_INTERNAL}
+_MAP_FIRM_COLUMNS = {"parcel_ids", "name", "uscc", "grade", "status", "status_reason", "lon", "lat",
+                     *_FIRM_FIELDS_INTERNAL}
 _TRUE = {"true", "1", "yes", "y", "t", "是", "1.0"}
 
 _TEXT_KEYS = [
@@ -598,16 +623,25 @@ def _part_label(col: str, lang: str) -> str:
     return f"{base}{lb.label('map_part_suffix', lang)}" if lang != "en" else f"{base} {lb.label('map_part_suffix', lang)}"
 
 
+def _arrow_strings(values: Any) -> pa.Array:
+    """Texts as one Arrow string array (missing → null; numbers as their text)."""
+    arr = pa.array(pd.Series(values).reset_index(drop=True).astype("string").array)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
 def _firm_links(firms: pd.DataFrame, parcel_ids: pd.Series) -> pd.DataFrame:
-    """(f = firm position, p = parcel position) for every parcel code of a firm found among the parcels."""
+    """(f = firm position, p = parcel position) for every parcel code of a firm found among the parcels,
+    sorted by (p, f). The ";"-joined codes are split and trimmed in Arrow (no Python string per code)."""
     if "parcel_ids" not in firms.columns or len(firms) == 0 or len(parcel_ids) == 0:
         return pd.DataFrame({"f": np.empty(0, np.int64), "p": np.empty(0, np.int64)})
-    codes = firms["parcel_ids"].astype(object).where(firms["parcel_ids"].notna(), "").astype(str)
-    ex = pd.DataFrame({"f": np.arange(len(firms)), "pid": codes.str.split(";").to_numpy()}).explode("pid")
-    ex["pid"] = ex["pid"].astype(object).where(ex["pid"].notna(), "").astype(str).str.strip()
-    ex = ex[ex["pid"] != ""]
-    pp = pd.DataFrame({"pid": parcel_ids.astype(object).astype(str).to_numpy(), "p": np.arange(len(parcel_ids))})
-    m = ex.merge(pp, on="pid", how="inner")[["f", "p"]].drop_duplicates()
+    lists = pc.split_pattern(_arrow_strings(firms["parcel_ids"]), pattern=";")
+    flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
+    keep = pc.fill_null(pc.not_equal(flat, ""), False)
+    f = np.asarray(pc.list_parent_indices(lists).filter(keep)).astype(np.int64)
+    ex = pd.DataFrame({"f": f, "pid": pd.array(flat.filter(keep), dtype=pd.ArrowDtype(flat.type))})
+    pids = _arrow_strings(parcel_ids)
+    pp = pd.DataFrame({"pid": pd.array(pids, dtype=pd.ArrowDtype(pids.type)), "p": np.arange(len(parcel_ids))})
+    m = ex.merge(pp[pp["pid"].notna()], on="pid", how="inner")[["f", "p"]].drop_duplicates()
     return m.sort_values(["p", "f"], kind="stable").reset_index(drop=True).astype("int64")
 
 
@@ -641,6 +675,7 @@ def build_map_html(
     title: str | None = None,
     lang: str = "zh",
     raster: str | os.PathLike[str] | None = None,
+    home: str | None = None,
 ) -> tuple[str, list[str]]:
     """The bureau map as one self-contained HTML page, and the warnings to print.
 
@@ -650,7 +685,8 @@ def build_map_html(
     the cleanup candidates (parcel_id, rank, selected, reasons…); ``basemap``: "none" (no request at
     all), "tianditu" (key from PARKLAND_TIANDITU_KEY, embedded: warned), "gaode" (overlays shifted to
     GCJ-02 for display), "osm" or a URL template with {x}{y}{z}; ``raster``: a GeoTIFF drawn as an
-    offline base map; ``public``: no tax/revenue/score/part figure, coarsened geometry, no tile key.
+    offline base map; ``public``: no tax/revenue/score/part figure, coarsened geometry, no tile key;
+    ``home``: a relative link back to the parks overview (per-park pages of a large city).
     """
     lang = "en" if lang == "en" else "zh"
     warnings: list[str] = []
@@ -824,17 +860,25 @@ def build_map_html(
     text = {k: lb.label(k, lang) for k in _TEXT_KEYS if not (public and k == "map_score_parts")}
     text["flag"] = {k: lb.label(k, lang) for k in FLAGS}
     payload = {
-        "v": 1, "lang": lang, "public": bool(public), "title": page_title, "text": text,
+        "v": 1, "mode": "detail", "lang": lang, "public": bool(public), "title": page_title, "text": text,
         "gradeColors": gcolors, "gradeLabels": grade_lab, "ungraded": UNGRADED_COLOR,
         "parcels": pdata, "firms": fdata, "points": points, "parks": parks_data, "layers": layers,
         "flagBits": {k: FLAGS[k][0] for k in present_flags},
         "tiles": tiles, "raster": raster_spec,
         "colors": {"selected": CLEANUP_SELECTED, "candidate": CLEANUP_CANDIDATE, "park": PARK_COLOR},
     }
+    if home:
+        payload["home"] = {"href": home, "t": lb.label("map_overview_back", lang)}
+    return _page(payload, page_title, lang, tiles), warnings
+
+
+def _page(payload: dict[str, Any], page_title: str, lang: str, tiles: dict[str, Any] | None) -> str:
+    """The HTML document: CSP (no request unless a tile layer is configured), inlined Leaflet, the data
+    as escaped JSON, map.css and map.js."""
     img_src = "data: blob:" + (" https: http:" if tiles else "")
     csp = (f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src {img_src}; "
            "base-uri 'none'; form-action 'none'")
-    doc = (
+    return (
         "<!DOCTYPE html>\n"
         f'<html lang="{"en" if lang == "en" else "zh-CN"}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -848,19 +892,400 @@ def build_map_html(
         f"<script>\n{leaflet_js()}\n</script>\n<script>\n{template('map.js')}\n</script>\n"
         "</body>\n</html>\n"
     )
-    return doc, warnings
+
+
+# --------------------------------------------------------------------------------------------------
+# the parks overview (cities above MAP_DETAIL_MAX parcels)
+# --------------------------------------------------------------------------------------------------
+def _clean_uniques(uniq: Any, none_name: str) -> pd.Series:
+    """Distinct park texts as str; blank → ``none_name``."""
+    u = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    if len(u) == 0:
+        return u
+    return u.where(~_missing(u), none_name).astype(str)
+
+
+def _park_groups(park: pd.Series | None, n: int, none_name: str) -> tuple[np.ndarray, list[str]]:
+    """(park code per row, park names sorted as text): the parks of ``n`` parcels, a missing or blank
+    park becoming ``none_name``. Factorised once, so the text work is per distinct park, not per parcel."""
+    if n == 0:
+        return np.zeros(0, np.int64), []
+    if park is None:
+        return np.zeros(n, np.int64), [none_name]
+    codes, uniq = pd.factorize(park.reset_index(drop=True), use_na_sentinel=True)
+    labels = pd.concat([_clean_uniques(uniq, none_name), pd.Series([none_name], dtype=object)],
+                       ignore_index=True)  # code -1 (missing) → the last entry
+    lab_codes, names = pd.factorize(labels)
+    order = sorted(range(len(names)), key=lambda i: str(names[i]))  # one step per park
+    rank = np.empty(len(names), np.int64)
+    rank[order] = np.arange(len(names))
+    row = rank[lab_codes][codes]
+    used = np.unique(row)
+    remap = np.full(len(names), -1, np.int64)
+    remap[used] = np.arange(used.size)
+    sorted_names = [str(names[i]) for i in order]
+    return remap[row], [sorted_names[i] for i in used]
+
+
+def _firm_park_codes(firms: pd.DataFrame, names: list[str], none_name: str) -> np.ndarray:
+    """Each firm's park (its ``park`` column, blank → ``none_name``) as a position in ``names``; −1 when
+    the park has no parcels. Without a ``park`` column every firm counts as ``none_name``."""
+    none_pos = names.index(none_name) if none_name in names else -1
+    if "park" not in firms.columns:
+        return np.full(len(firms), none_pos, np.int64)
+    codes, uniq = pd.factorize(firms["park"].reset_index(drop=True), use_na_sentinel=True)
+    pos = pd.Index(names, dtype=object).get_indexer(_clean_uniques(uniq, none_name))
+    return np.append(pos, none_pos).astype(np.int64)[codes]
+
+
+def _by_park(codes: np.ndarray, k: int, values: np.ndarray | None = None) -> np.ndarray:
+    """Σ per park of ``values`` (count when None)."""
+    return np.bincount(codes, weights=values, minlength=k)[:k].astype("float64")
+
+
+def _selected_mask(parcels: pd.DataFrame, cleanup: pd.DataFrame | None) -> np.ndarray | None:
+    """Parcels selected for cleanup (their parcel_id among the cleanup rows with selected true)."""
+    if cleanup is None or "parcel_id" not in cleanup.columns or "parcel_id" not in parcels.columns:
+        return None
+    sel = _truthy(cleanup["selected"]) if "selected" in cleanup.columns else np.zeros(len(cleanup), bool)
+    ids = pd.unique(cleanup["parcel_id"].astype(object).to_numpy()[sel])
+    return parcels["parcel_id"].isin(ids).to_numpy()
+
+
+def park_overview(parcels: pd.DataFrame, firms: pd.DataFrame | None, *, cleanup: pd.DataFrame | None = None,
+                  lang: str = "zh") -> pd.DataFrame:
+    """One row per park (index: park name, sorted as text; parcels without a park under "未分园区").
+
+    Columns: ``parcels`` (count), ``area_mu`` = Σ area_mu, ``firms`` (firms whose ``park`` is the park;
+    without that column, firms by the park of their first linked parcel), ``grade_A`` … ``grade_T`` (those
+    firms by grade), ``tax_wan`` = Σ tax_wan, ``tax_per_mu`` = Σ tax_wan / Σ land over the parcels that
+    report tax (land = land_area_mu when present, else area_mu; as the parcel's own tax_per_mu),
+    ``revenue_wan`` and ``revenue_per_mu`` alike, ``<flag>_mu`` = Σ area_mu of the parcels flagged idle /
+    vacant / stopped / low_efficiency (flags present only), ``cleanup_mu`` = Σ area_mu of the parcels
+    selected in ``cleanup`` (when given). All by bincount over one park code per parcel.
+    """
+    lang = "en" if lang == "en" else "zh"
+    none_name = lb.label("map_no_park", lang)
+    firms = pd.DataFrame() if firms is None else firms.reset_index(drop=True)
+    n = len(parcels)
+    codes, names = _park_groups(parcels["park"] if "park" in parcels.columns else None, n, none_name)
+    k = len(names)
+    out = pd.DataFrame(index=pd.Index(names, dtype=object, name="park"))
+    out["parcels"] = _by_park(codes, k).astype(np.int64)
+    area = (_floats(parcels["area_mu"]) if "area_mu" in parcels.columns else np.full(n, np.nan))
+    out["area_mu"] = _by_park(codes, k, np.nan_to_num(area))
+    land = _floats(parcels["land_area_mu"]) if "land_area_mu" in parcels.columns else area
+
+    # firms
+    if len(firms) and ("park" in firms.columns or "parcel_ids" not in firms.columns or "parcel_id" not in parcels):
+        fpark = _firm_park_codes(firms, names, none_name)
+    elif len(firms):
+        links = _firm_links(firms, parcels["parcel_id"].reset_index(drop=True))
+        first = links.sort_values(["f", "p"], kind="stable").drop_duplicates("f")
+        fpark = np.full(len(firms), -1, np.int64)
+        fpark[first["f"].to_numpy()] = codes[first["p"].to_numpy()]
+    else:
+        fpark = np.zeros(0, np.int64)
+    has_park = fpark >= 0
+    out["firms"] = _by_park(fpark[has_park], k).astype(np.int64)
+    fgrade = (_upper_codes(firms["grade"]).to_numpy(dtype=object) if "grade" in firms.columns
+              else np.full(len(firms), None, dtype=object))
+    for g in lb.GRADE_COLORS:
+        out[f"grade_{g}"] = _by_park(fpark[has_park & (fgrade == g)], k).astype(np.int64)
+
+    # figures: Σ X / Σ land over the parcels reporting X
+    for fig, ind in (("tax_wan", "tax_per_mu"), ("revenue_wan", "revenue_per_mu")):
+        x = _floats(parcels[fig]) if fig in parcels.columns else np.full(n, np.nan)
+        ok = np.isfinite(x) & np.isfinite(land)
+        num = _by_park(codes, k, np.where(ok, x, 0.0))
+        den = _by_park(codes, k, np.where(ok, land, 0.0))
+        cnt = _by_park(codes, k, ok.astype("float64"))
+        out[fig] = np.where(cnt > 0, num, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[ind] = np.where((cnt > 0) & (den > 0), num / np.where(den > 0, den, 1.0), np.nan)
+
+    # land flags and the cleanup selection, in 亩
+    a0 = np.nan_to_num(area)
+    for colname in FLAGS:
+        if colname in parcels.columns:
+            out[f"{colname}_mu"] = _by_park(codes, k, np.where(_truthy(parcels[colname]), a0, 0.0))
+    sel = _selected_mask(parcels, cleanup)
+    if sel is not None:
+        out["cleanup_mu"] = _by_park(codes, k, np.where(sel, a0, 0.0))
+    return out
+
+
+def _park_hulls(parcels: gpd.GeoDataFrame, codes: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Convex hull of the parcels of each park code in ``which`` (in the parcels' CRS): one GEOS call
+    per park on the collection of its parcels, grouped by one argsort; memory is one park at a time."""
+    geoms = np.asarray(parcels.geometry.array, dtype=object)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(int(codes.max()) + 2))
+    hulls = np.full(len(which), None, dtype=object)
+    for i, j in enumerate(which):  # one step per park
+        g = geoms[order[bounds[j]:bounds[j + 1]]]
+        g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
+        if len(g):
+            hulls[i] = shapely.convex_hull(shapely.geometrycollections(g))
+    return hulls
+
+
+def _clean(v: Any) -> float | None:
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def build_overview_html(
+    parcels: gpd.GeoDataFrame,
+    firms: pd.DataFrame | None,
+    *,
+    parks: gpd.GeoDataFrame | None = None,
+    cleanup: pd.DataFrame | None = None,
+    basemap: str = "none",
+    public: bool = False,
+    title: str | None = None,
+    lang: str = "zh",
+    raster: str | os.PathLike[str] | None = None,
+    links: Mapping[str, str] | None = None,
+) -> tuple[str, list[str]]:
+    """The parks overview page: one feature per park, and the warnings to print.
+
+    Each park is drawn by its boundary from ``parks`` (its ``park`` column) when there is one, else by
+    the convex hull of its parcels; coloured by the park's 亩均税收 Σtax/Σland (quantile classes of
+    :func:`nice_breaks`, as the detail map), with 亩均营收 as a second layer; the popup lists the
+    figures of :func:`park_overview` and a link to ``links[park]`` (a relative href). Public: the parks
+    in one colour, popups with counts and 亩 only, geometry simplified and quantised as the detail map.
+    """
+    lang = "en" if lang == "en" else "zh"
+    warnings: list[str] = []
+    tiles, gaode = _basemap(basemap, public=public, lang=lang, warnings=warnings)
+    scale = PUBLIC_GEOM_SCALE if public else GEOM_SCALE
+    links = dict(links or {})
+    none_name = lb.label("map_no_park", lang)
+    stats = park_overview(parcels, firms, cleanup=cleanup, lang=lang)
+    names = list(stats.index)
+    k0 = len(names)
+    n_total = len(parcels)
+
+    # ---- geometry: given boundaries first, hulls of parcels for the rest
+    codes, _ = _park_groups(parcels["park"] if "park" in parcels.columns else None, n_total, none_name)
+    geo = np.full(len(names), None, dtype=object)
+    hull = np.ones(len(names), dtype=bool)
+    if parks is not None and len(parks) and "park" in parks.columns:
+        pk = parks.reset_index(drop=True)
+        pg = _polygonal(_to_display(pk, public=public, gaode=gaode, lang=lang, warnings=warnings,
+                                    what=_msg(lang, "园区", "park")))
+        pcodes, pnames = _park_groups(pk["park"], len(pk), none_name)
+        ok = ~shapely.is_missing(pg)
+        extra = [nm for nm in pnames if nm not in stats.index]
+        if extra:  # parks with a boundary but no parcel: drawn, with zero counts and no link
+            stats = pd.concat([stats, pd.DataFrame(index=pd.Index(extra, dtype=object, name="park"))])
+            for c in stats.columns:
+                if c == "parcels" or c == "firms" or c.startswith("grade_"):
+                    stats[c] = stats[c].fillna(0).astype(np.int64)
+                elif c.endswith("_mu") and not c.endswith("per_mu"):
+                    stats[c] = stats[c].fillna(0.0)
+            names = list(stats.index)
+            geo = np.concatenate([geo, np.full(len(extra), None, dtype=object)])
+            hull = np.concatenate([hull, np.ones(len(extra), dtype=bool)])
+        pos = {nm: i for i, nm in enumerate(names)}
+        for j, nm in enumerate(pnames):  # one step per park
+            parts = shapely.get_parts(pg[(pcodes == j) & ok])
+            if len(parts):
+                geo[pos[nm]] = shapely.multipolygons(parts) if len(parts) > 1 else parts[0]
+                hull[pos[nm]] = False
+    need = np.flatnonzero(hull[:k0])  # parks of the parcels without a given boundary
+    if need.size:
+        hg = gpd.GeoDataFrame(geometry=list(_park_hulls(parcels, codes, need)), crs=parcels.crs)
+        geo[need] = _polygonal(_to_display(hg, public=public, gaode=gaode, lang=lang, warnings=warnings,
+                                           what=_msg(lang, "宗地", "parcel")))
+    drawn = ~shapely.is_missing(geo.astype(object)) if len(geo) else np.zeros(0, bool)
+    if (~drawn).any():
+        lost = [names[i] for i in np.flatnonzero(~drawn)]
+        warnings.append(_msg(lang, f"{len(lost)} 个园区没有可画的范围，未画入总览：{'、'.join(lost)}",
+                             f"{len(lost)} parks have no drawable extent: {', '.join(lost)}"))
+    idx = np.flatnonzero(drawn)
+    st = stats.iloc[idx]
+
+    # ---- popup fields (values as plain numbers: a few dozen parks)
+    def field(key: str, label: str, d: int) -> dict[str, Any]:
+        return {"k": key, "t": label, "d": d, "f": "num", "v": [_clean(v) for v in st[key].to_numpy(float)]}
+
+    fields = [field("parcels", lb.label("map_parcels", lang), 0),
+              field("area_mu", lb.label("map_overview_area", lang), 1 if public else 2),
+              field("firms", lb.label("firm_count", lang), 0)]
+    if not public:
+        fields += [field(c, lb.label(c, lang), 2) for c in ("tax_per_mu", "revenue_per_mu")]
+    suffix = lb.label("map_overview_flag_mu", lang)
+    for colname in FLAGS:
+        if f"{colname}_mu" in st.columns:
+            lab = f"{lb.label(colname, lang)}{suffix}" if lang != "en" else f"{lb.label(colname, lang)} {suffix}"
+            fields.append(field(f"{colname}_mu", lab, 1 if public else 2))
+    if "cleanup_mu" in st.columns:
+        fields.append(field("cleanup_mu", lb.label("map_overview_cleanup_mu", lang), 1 if public else 2))
+    grade_short = {g: (f"{g}类" if lang != "en" else g) for g in lb.GRADE_COLORS}
+    grades = [{"g": g, "t": grade_short[g], "v": st[f"grade_{g}"].astype(int).tolist()} for g in lb.GRADE_COLORS]
+    park_names = [str(x) for x in st.index]
+
+    # ---- layers
+    layers: list[dict[str, Any]] = []
+    if not public:
+        for i, colname in enumerate(("tax_per_mu", "revenue_per_mu")):
+            vals = st[colname].to_numpy(float)
+            breaks = nice_breaks(vals)
+            colors = RAMPS[len(breaks) + 1] if len(breaks) + 1 in RAMPS else RAMPS[6]
+            layers.append({"key": colname, "kind": "choropleth", "name": lb.label(colname, lang), "on": i == 0,
+                           "v": [_clean(v) for v in vals], "breaks": breaks, "colors": colors,
+                           "legend": _choropleth_legend(breaks, colors, lang)})
+    else:
+        layers.append({"key": "parks", "kind": "plain", "name": lb.label("map_overview_layer", lang), "on": True,
+                       "color": PARK_COLOR, "legend": [{"c": PARK_COLOR, "o": PARK_COLOR,
+                                                        "t": lb.label("map_overview_layer", lang)}]})
+    layers.append({"key": "labels", "kind": "labels", "name": lb.label("park", lang), "on": True})
+
+    raster_spec = None
+    if raster is not None:
+        raster_spec = _raster_overlay(raster, gaode=gaode, lang=lang, warnings=warnings)
+    page_title = title or lb.label("map_overview_title", lang)
+    text = {k: lb.label(k, lang) for k in _TEXT_KEYS if not (public and k == "map_score_parts")}
+    for k in ("map_overview_list", "map_overview_open", "map_overview_grades", "map_overview_hull",
+              "map_basemap_none"):
+        text[k] = lb.label(k, lang)
+    text["map_overview_note"] = lb.label("map_overview_note", lang).replace("{n}", f"{n_total:,}")
+    payload = {
+        "v": 1, "mode": "overview", "lang": lang, "public": bool(public), "title": page_title, "text": text,
+        "overview": {"n": len(idx), "total": n_total, "name": park_names,
+                     "href": [links.get(nm) for nm in park_names], "hull": hull[idx].tolist(),
+                     "geom": _encode_geoms(geo[idx], scale), "fields": fields, "grades": grades},
+        "layers": layers, "tiles": tiles, "raster": raster_spec,
+        "colors": {"park": PARK_COLOR, "none": UNGRADED_COLOR},
+    }
+    return _page(payload, page_title, lang, tiles), warnings
 
 
 # --------------------------------------------------------------------------------------------------
 # files
 # --------------------------------------------------------------------------------------------------
-def write_map(path: str | os.PathLike[str], parcels: gpd.GeoDataFrame, firms: pd.DataFrame | None,
-              **kwargs: Any) -> list[str]:
+def write_map(path: str | os.PathLike[str], parcels: gpd.GeoDataFrame, firms: pd.DataFrame | None, *,
+              detail_max: int | None = None, **kwargs: Any) -> list[str]:
     """:func:`build_map_html` written to ``path`` atomically (temp file, then os.replace); returns the
-    warnings."""
-    doc, warnings = build_map_html(parcels, firms, **kwargs)
+    warnings. Above ``detail_max`` parcels (None: :data:`MAP_DETAIL_MAX`) ``path`` gets the parks
+    overview (:func:`build_overview_html`) and each park its detail page in ``map_parks/`` beside it,
+    written one park at a time."""
+    return _write_map(path, parcels, firms, detail_max=detail_max, **kwargs)[1]
+
+
+def _write_map(path: str | os.PathLike[str], parcels: gpd.GeoDataFrame, firms: pd.DataFrame | None, *,
+               detail_max: int | None = None, **kwargs: Any) -> tuple[list[Path], list[str]]:
+    """(written files, warnings) of :func:`write_map`."""
+    path = Path(path)
+    limit = MAP_DETAIL_MAX if detail_max is None else int(detail_max)
+    if len(parcels) <= limit:
+        doc, warnings = build_map_html(parcels, firms, **kwargs)
+        write_text(doc, path)
+        return [path], warnings
+    return _write_overview(path, parcels, firms, **kwargs)
+
+
+_PARK_PAGE = re.compile(r"park_\d{3}_[\w\-]*\.html")
+
+
+def _slim_cleanup(cleanup: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The cleanup columns a map reads (parcel_id, selected, rank), without its geometry."""
+    if cleanup is None:
+        return None
+    cols = [c for c in ("parcel_id", "selected", "rank") if c in cleanup.columns]
+    return pd.DataFrame({c: cleanup[c].to_numpy() for c in cols})
+
+
+def _write_overview(path: Path, parcels: gpd.GeoDataFrame, firms: pd.DataFrame | None, *,
+                    parks: gpd.GeoDataFrame | None = None, cleanup: pd.DataFrame | None = None,
+                    title: str | None = None, **kw: Any) -> tuple[list[Path], list[str]]:
+    """The parks overview at ``path`` and the detail pages in ``map_parks/`` beside it (park pages left
+    there by an earlier run and not rewritten now are removed)."""
+    lang = "en" if kw.get("lang") == "en" else "zh"
+    kw["lang"] = lang
+    cleanup = _slim_cleanup(cleanup)
+    mdir = path.parent / PARK_MAPS_DIR
+    mdir.mkdir(parents=True, exist_ok=True)
+    entries, written, park_warnings = _write_park_maps(mdir, parcels, firms, parks=parks, cleanup=cleanup,
+                                                       home=f"../{quote(path.name)}", **kw)
+    keep = {p.name for p in written}
+    for old in mdir.glob("park_*.html"):  # pages of parks of an earlier run: not linked, so removed
+        if old.name not in keep and _PARK_PAGE.fullmatch(old.name) and old.is_file():
+            old.unlink()
+    links = {name: f"{PARK_MAPS_DIR}/{quote(fname)}" for name, fname, _ in entries}
+    doc, warnings = build_overview_html(parcels, firms, parks=parks, cleanup=cleanup, title=title, links=links,
+                                        **kw)
     write_text(doc, path)
-    return warnings
+    del doc
+    seen = set(warnings)  # base-map warnings are the same on every page: said once
+    warnings += [f"{name}: {w}" for name, w in park_warnings if w not in seen]
+    return [path, *written], warnings
+
+
+def _write_park_maps(mdir: Path, parcels: gpd.GeoDataFrame, firms: pd.DataFrame | None, *,
+                     parks: gpd.GeoDataFrame | None = None, cleanup: pd.DataFrame | None = None,
+                     home: str | None = None, lang: str = "zh",
+                     **kw: Any) -> tuple[list[tuple[str, str, int]], list[Path], list[tuple[str, str]]]:
+    """One detail page per park in ``mdir`` (``park_<nnn>_<safe name>.html``, parks numbered in text
+    order, parcels without a park under "未分园区"), built and written one park at a time so memory
+    follows the largest park. A park's page holds its parcels, the firms on them and the firms without
+    land whose ``park`` is the park. Returns ([(park, file name, parcels)], written paths,
+    [(park, warning)])."""
+    lang = "en" if lang == "en" else "zh"
+    firms = pd.DataFrame() if firms is None else firms.reset_index(drop=True)
+    none_name = lb.label("map_no_park", lang)
+    n = len(parcels)
+    codes, names = _park_groups(parcels["park"] if "park" in parcels.columns else None, n, none_name)
+    k = len(names)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(k + 1))
+    # firms on the parcels (one pass over the city), grouped by the park of the parcel
+    if "parcel_id" in parcels.columns and len(firms):
+        links = _firm_links(firms, parcels["parcel_id"].reset_index(drop=True))
+    else:
+        links = pd.DataFrame({"f": np.empty(0, np.int64), "p": np.empty(0, np.int64)})
+    lpark = codes[links["p"].to_numpy()]
+    lorder = np.argsort(lpark, kind="stable")
+    lf = links["f"].to_numpy()[lorder]
+    lbounds = np.searchsorted(lpark[lorder], np.arange(k + 1))
+    del links, lpark, lorder
+    pts = _point_firms(firms) if len(firms) else np.zeros(0, bool)
+    fpark = _firm_park_codes(firms, names, none_name) if len(firms) else np.zeros(0, np.int64)
+    # only the columns build_map_html reads travel to each park's page (the output tables are wide)
+    pcols = [c for c in parcels.columns if c in _MAP_PARCEL_COLUMNS or c == parcels.geometry.name]
+    parcels = parcels[pcols]
+    if len(firms):
+        firms = firms[[c for c in firms.columns if c in _MAP_FIRM_COLUMNS or str(c).startswith("part_")]]
+    pk_names = None
+    if parks is not None and "park" in parks.columns:
+        pk_names = parks["park"].astype(object).to_numpy()
+    entries: list[tuple[str, str, int]] = []
+    written: list[Path] = []
+    warnings: list[tuple[str, str]] = []
+    root = mdir.resolve()
+    for j, name in enumerate(names):  # one step per park
+        rows = order[bounds[j]:bounds[j + 1]]
+        sub = parcels.iloc[rows]
+        fmask = np.zeros(len(firms), dtype=bool)
+        fmask[lf[lbounds[j]:lbounds[j + 1]]] = True
+        if len(firms):
+            fmask |= pts & (fpark == j)
+        pk = parks[pk_names == name] if pk_names is not None else None
+        fname = f"park_{j + 1:03d}_{safe_filename(name)}.html"
+        target = mdir / fname
+        if target.resolve().parent != root:  # pragma: no cover - safe_filename guarantees it
+            raise ValueError(f"unsafe file name {fname!r}")
+        title = f"{lb.label('map_title', lang)} · {name}"
+        doc, w = build_map_html(sub, firms[fmask] if len(firms) else firms, parks=pk, cleanup=cleanup,
+                                title=title, lang=lang, home=home, **kw)
+        write_text(doc, target)
+        del doc, sub
+        warnings += [(name, x) for x in w]
+        written.append(target)
+        entries.append((str(name), fname, int(rows.size)))
+    return entries, written, warnings
 
 
 _UNSAFE = re.compile(r"[^\w\-]+", flags=re.UNICODE)
@@ -891,10 +1316,11 @@ def _read_firms_csv(path: Path) -> pd.DataFrame:
 
 def render_dir(out_dir: str | os.PathLike[str], map_dir: str | os.PathLike[str] | None = None, *,
                per_park: bool = False, basemap: str = "none", public: bool = False,
-               lang: str = "zh") -> tuple[list[Path], list[str]]:
+               lang: str = "zh", detail_max: int | None = None) -> tuple[list[Path], list[str]]:
     """Re-render the maps of an output folder: reads parcels.gpkg (layers ``parcels`` and ``parks``
     when present), firms.csv (utf-8-sig) and cleanup.gpkg (layer ``cleanup``) when present; writes
-    ``map.html`` into ``map_dir`` (default ``out_dir``), or with ``per_park`` one page per park
+    ``map.html`` into ``map_dir`` (default ``out_dir``) as :func:`write_map` does (above ``detail_max``
+    parcels the parks overview plus ``map_parks/``), or with ``per_park`` one page per park
     (``park_<nnn>_<safe name>.html``, parcels without a park under "未分园区") and ``index.html``.
     Returns (written paths, warnings)."""
     import pyogrio
@@ -916,41 +1342,13 @@ def render_dir(out_dir: str | os.PathLike[str], map_dir: str | os.PathLike[str] 
         cleanup = pyogrio.read_dataframe(cpath, layer="cleanup" if "cleanup" in cl_layers else cl_layers[0],
                                          read_geometry=False)
     kw = {"basemap": basemap, "public": public, "lang": lang}
-    warnings: list[str] = []
-    written: list[Path] = []
     if not per_park:
-        p = mdir / "map.html"
-        warnings += write_map(p, parcels, firms, parks=parks, cleanup=cleanup, **kw)
-        return [p], warnings
+        return _write_map(mdir / "map.html", parcels, firms, parks=parks, cleanup=cleanup, detail_max=detail_max,
+                          **kw)
 
-    none_name = _msg(lang, "未分园区", "no park")
-    park_col = (parcels["park"].astype(object).where(~_missing(parcels["park"]), None)
-                if "park" in parcels.columns else pd.Series([None] * len(parcels), dtype=object))
-    names = park_col.fillna(none_name)
-    firm_park = (firms["park"].astype(object).where(~_missing(firms["park"]), None).fillna(none_name)
-                 if "park" in firms.columns else pd.Series([none_name] * len(firms), dtype=object))
-    pts = _point_firms(firms) if len(firms) else np.zeros(0, bool)
-    entries: list[tuple[str, str, int]] = []
-    for i, name in enumerate(sorted(names.unique(), key=str), start=1):
-        sel = (names == name).to_numpy()
-        sub = parcels[sel]
-        links = _firm_links(firms, sub["parcel_id"].reset_index(drop=True)) if "parcel_id" in sub.columns else None
-        fmask = np.zeros(len(firms), dtype=bool)
-        if links is not None and len(links):
-            fmask[links["f"].to_numpy()] = True
-        if len(firms):
-            fmask |= pts & (firm_park == name).to_numpy()
-        pk = parks[parks["park"] == name] if parks is not None and "park" in parks.columns else None
-        fname = f"park_{i:03d}_{safe_filename(name)}.html"
-        target = mdir / fname
-        if target.resolve().parent != mdir.resolve():  # pragma: no cover - safe_filename guarantees it
-            raise ValueError(f"unsafe file name {fname!r}")
-        title = f"{lb.label('map_title', lang)} · {name}"
-        w = write_map(target, sub, firms[fmask] if len(firms) else firms, parks=pk, cleanup=cleanup,
-                      title=title, **kw)
-        warnings += [f"{name}: {x}" for x in w]
-        written.append(target)
-        entries.append((str(name), fname, int(sel.sum())))
+    entries, written, park_warnings = _write_park_maps(mdir, parcels, firms, parks=parks,
+                                                       cleanup=_slim_cleanup(cleanup), **kw)
+    warnings = [f"{name}: {x}" for name, x in park_warnings]
     idx_title = lb.label("map_index_title", lang)
     rows = "\n".join(
         f'<li><a href="{html.escape(f, quote=True)}">{html.escape(nm)}</a> '

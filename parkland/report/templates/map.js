@@ -2,7 +2,10 @@
  *
  * window.parkland = {
  *   map       the Leaflet map,
- *   features  number of parcel features loaded,
+ *   features  number of parcel features loaded (overview: number of park features drawn),
+ *   mode      "detail" (parcels) or "overview" (one feature per park, for cities above
+ *             maps.MAP_DETAIL_MAX parcels; it has openPark(i) instead of openParcel/search),
+ *   parcels   number of parcels (overview: of the whole city),
  *   ready     Promise resolving (to `features`) once the default layers are drawn,
  *   openAll   function(): opens every parcel's popup in turn, in feature order, without panning; it
  *             runs synchronously and returns a Promise resolving to the number of popups opened (the
@@ -82,6 +85,8 @@
     }
     return {ll: ll, bb: bb};
   }
+
+  if (D.mode === "overview") { overview(); return; }
 
   // ---------------------------------------------------------------- data
   var P = D.parcels, NP = P.n, F = D.firms, NF = F.n;
@@ -335,28 +340,7 @@
   }
 
   // ---------------------------------------------------------------- base maps
-  var bases = {}, baseDefault = null;
-  var none = L.layerGroup();
-  bases[escapeHtml(T.map_basemap_none)] = none;
-  baseDefault = none;
-  if (D.tiles) {
-    var tl = D.tiles.urls.map(function (u) {
-      return L.tileLayer(u, {subdomains: D.tiles.sub || "abc", maxZoom: D.tiles.maxZoom || 18,
-        attribution: escapeHtml(D.tiles.attr || "")});
-    });
-    var tg = L.layerGroup(tl);
-    bases[escapeHtml(D.tiles.name)] = tg;
-    baseDefault = tg;
-    L.control.attribution({prefix: false}).addTo(map);
-  }
-  if (D.raster) {
-    map.createPane("pk-raster");
-    map.getPane("pk-raster").style.zIndex = 250;
-    var ro = L.imageOverlay(D.raster.uri, D.raster.bounds, {pane: "pk-raster", interactive: false});
-    bases[escapeHtml(D.raster.name)] = ro;
-    baseDefault = ro;
-  }
-  baseDefault.addTo(map);
+  var bases = addBases(map);
 
   // ---------------------------------------------------------------- overlays, legend
   var overlays = {}, specByLayer = [], layerObjs = [];
@@ -368,44 +352,18 @@
   });
   L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
 
-  var legend = L.control({position: "bottomright"});
-  legend.onAdd = function () {
-    this._div = el("div", "pk-box pk-legend");
-    L.DomEvent.disableClickPropagation(this._div);
-    L.DomEvent.disableScrollPropagation(this._div);
-    return this._div;
-  };
-  legend.update = function () {
-    var div = this._div;
-    while (div.firstChild) div.removeChild(div.firstChild);
-    var any = false;
-    specByLayer.forEach(function (pair) {
-      if (!map.hasLayer(pair[0]) || !pair[1].legend) return;
-      any = true;
-      var sec = el("div", "pk-legend-section");
-      sec.setAttribute("data-layer", pair[1].key);
-      sec.appendChild(el("h4", null, pair[1].name));
-      pair[1].legend.forEach(function (it) {
-        var line = el("div"), sw = el("span", "pk-sw" + (it.dot ? " pk-dot" : ""));
-        sw.style.background = it.c || "transparent";
-        sw.style.borderColor = it.o || it.c || "transparent";
-        if (it.dash) sw.style.borderStyle = "dashed";
-        line.appendChild(sw);
-        line.appendChild(el("span", null, it.t));
-        sec.appendChild(line);
-      });
-      div.appendChild(sec);
-    });
-    div.style.display = any ? "" : "none";
-  };
-  legend.addTo(map);
-  map.on("overlayadd overlayremove", function () { legend.update(); });
+  var legend = addLegend(map, specByLayer);
 
   var titleBox = L.control({position: "bottomleft"});
   titleBox.onAdd = function () {
     var d = el("div", "pk-box");
     d.appendChild(el("div", "pk-title", D.title));
     if (D.public) d.appendChild(el("div", "pk-note", T.map_public_note));
+    if (D.home) {
+      var back = el("a", "pk-home", D.home.t);
+      back.setAttribute("href", D.home.href);
+      d.appendChild(back);
+    }
     return d;
   };
   titleBox.addTo(map);
@@ -535,5 +493,211 @@
   });
 
   window.parkland = {map: map, features: NP, ready: ready, openAll: openAll, openParcel: openParcel,
-    search: search, layers: layerObjs};
+    search: search, layers: layerObjs, mode: "detail", parcels: NP};
+
+  // ---------------------------------------------------------------- shared by both pages
+  function addBases(map) {  // base maps: none by default, tiles or a raster when configured
+    var bases = {}, baseDefault = null;
+    var none = L.layerGroup();
+    bases[escapeHtml(T.map_basemap_none)] = none;
+    baseDefault = none;
+    if (D.tiles) {
+      var tl = D.tiles.urls.map(function (u) {
+        return L.tileLayer(u, {subdomains: D.tiles.sub || "abc", maxZoom: D.tiles.maxZoom || 18,
+          attribution: escapeHtml(D.tiles.attr || "")});
+      });
+      var tg = L.layerGroup(tl);
+      bases[escapeHtml(D.tiles.name)] = tg;
+      baseDefault = tg;
+      L.control.attribution({prefix: false}).addTo(map);
+    }
+    if (D.raster) {
+      map.createPane("pk-raster");
+      map.getPane("pk-raster").style.zIndex = 250;
+      var ro = L.imageOverlay(D.raster.uri, D.raster.bounds, {pane: "pk-raster", interactive: false});
+      bases[escapeHtml(D.raster.name)] = ro;
+      baseDefault = ro;
+    }
+    baseDefault.addTo(map);
+    return bases;
+  }
+  function addLegend(map, specByLayer) {  // the legends of the layers shown
+    var legend = L.control({position: "bottomright"});
+    legend.onAdd = function () {
+      this._div = el("div", "pk-box pk-legend");
+      L.DomEvent.disableClickPropagation(this._div);
+      L.DomEvent.disableScrollPropagation(this._div);
+      return this._div;
+    };
+    legend.update = function () {
+      var div = this._div;
+      while (div.firstChild) div.removeChild(div.firstChild);
+      var any = false;
+      specByLayer.forEach(function (pair) {
+        if (!map.hasLayer(pair[0]) || !pair[1].legend) return;
+        any = true;
+        var sec = el("div", "pk-legend-section");
+        sec.setAttribute("data-layer", pair[1].key);
+        sec.appendChild(el("h4", null, pair[1].name));
+        pair[1].legend.forEach(function (it) {
+          var line = el("div"), sw = el("span", "pk-sw" + (it.dot ? " pk-dot" : ""));
+          sw.style.background = it.c || "transparent";
+          sw.style.borderColor = it.o || it.c || "transparent";
+          if (it.dash) sw.style.borderStyle = "dashed";
+          line.appendChild(sw);
+          line.appendChild(el("span", null, it.t));
+          sec.appendChild(line);
+        });
+        div.appendChild(sec);
+      });
+      div.style.display = any ? "" : "none";
+    };
+    legend.addTo(map);
+    map.on("overlayadd overlayremove", function () { legend.update(); });
+    return legend;
+  }
+
+  // ---------------------------------------------------------------- the parks overview
+  // One feature per park (a given boundary, else the hull of its parcels), coloured by the park's
+  // figure; the popup lists the park's counts and 亩 and links to its detail page.
+  function overview() {
+    var O = D.overview, n = O.n, g = geometries(O.geom, n);
+    var map = L.map("map", {preferCanvas: true, attributionControl: false, zoomSnap: 0.25});
+    var renderer = L.canvas({padding: 0.3, tolerance: 2});
+    var popup = L.popup({maxWidth: 420, maxHeight: 420, autoPanPadding: [20, 20]});
+    var tip = L.tooltip({sticky: true, direction: "top", offset: [0, -6], className: "pk-tip"});
+    function bbox(i) {
+      return L.latLngBounds([g.bb[4 * i], g.bb[4 * i + 1]], [g.bb[4 * i + 2], g.bb[4 * i + 3]]);
+    }
+    function parkPopup(i) {
+      var box = el("div", "pk-popup");
+      box.appendChild(el("h3", null, O.name[i]));
+      var table = el("table"), tb = el("tbody");
+      table.appendChild(tb);
+      O.fields.forEach(function (f) {
+        var v = f.v[i];
+        row(tb, f.t, v === null ? null : fmt(v, f));
+      });
+      box.appendChild(table);
+      var gs = [];
+      O.grades.forEach(function (gr) { if (gr.v[i]) gs.push(gr.t + " " + gr.v[i]); });
+      if (gs.length) box.appendChild(el("div", "pk-grades", T.map_overview_grades + "：" + gs.join("、")));
+      if (O.hull[i]) box.appendChild(el("div", "pk-parts", T.map_overview_hull));
+      if (O.href[i]) {
+        var a = el("a", "pk-open", T.map_overview_open);
+        a.setAttribute("href", O.href[i]);
+        box.appendChild(a);
+      }
+      return box;
+    }
+    var listBox = null;  // the park list (top left): popups pan clear of it
+    function openPark(i, pan) {
+      if (!(i >= 0 && i < n)) return false;
+      popup.options.autoPan = pan !== false;
+      popup.options.autoPanPaddingTopLeft = [(listBox ? listBox.offsetWidth : 0) + 30, 20];
+      popup.setLatLng(bbox(i).getCenter()).setContent(parkPopup(i));
+      map.openPopup(popup);
+      return true;
+    }
+    function fillOf(spec, i) {
+      if (spec.kind === "plain") return spec.color;
+      var x = spec.v[i], br = spec.breaks, k = 0;
+      if (x === null || !isFinite(x)) return null;
+      while (k < br.length && x >= br[k]) k++;
+      return spec.colors[k];
+    }
+    function buildLayer(spec) {
+      var list = [], i;
+      if (spec.kind === "labels") {
+        for (i = 0; i < n; i++) {
+          list.push(L.tooltip({permanent: true, direction: "center", className: "pk-park-label", interactive: false})
+            .setLatLng(bbox(i).getCenter()).setContent(el("span", null, O.name[i])));
+        }
+        return L.layerGroup(list);
+      }
+      for (i = 0; i < n; i++) {
+        var c = fillOf(spec, i);
+        var poly = new L.Polygon(g.ll[i], {renderer: renderer, color: D.colors.park, weight: 2,
+          fillColor: c || "#ffffff", fillOpacity: c ? 0.7 : 0.05, dashArray: O.hull[i] ? "8 5" : null});
+        poly._pk = i;
+        list.push(poly);
+      }
+      var fg = L.featureGroup(list);
+      fg.on("click", function (e) { openPark(e.layer._pk); });
+      fg.on("mousemove", function (e) {
+        tip.setContent(el("span", null, O.name[e.layer._pk]));
+        tip.setLatLng(e.latlng);
+        if (!map.hasLayer(tip)) map.openTooltip(tip);
+      }).on("mouseout", function () { map.closeTooltip(tip); });
+      return fg;
+    }
+    var bases = addBases(map), overlays = {}, specByLayer = [], layerObjs = [];
+    D.layers.forEach(function (spec) {
+      var lay = buildLayer(spec);
+      overlays[escapeHtml(spec.name)] = lay;
+      specByLayer.push([lay, spec]);
+      layerObjs.push(lay);
+    });
+    L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+    var legend = addLegend(map, specByLayer);
+
+    var titleBox = L.control({position: "bottomleft"});
+    titleBox.onAdd = function () {
+      var d = el("div", "pk-box");
+      d.appendChild(el("div", "pk-title", D.title));
+      d.appendChild(el("div", null, T.map_overview_note));
+      if (D.public) d.appendChild(el("div", "pk-note", T.map_public_note));
+      return d;
+    };
+    titleBox.addTo(map);
+
+    var listCtl = L.control({position: "topleft"});
+    listCtl.onAdd = function () {
+      var box = listBox = el("div", "pk-box pk-parklist");
+      box.appendChild(el("h4", null, T.map_overview_list));
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      var cnt = O.fields[0];
+      for (var i = 0; i < n; i++) {
+        var line = el("div"), b = el("button", null, O.name[i]);
+        b.type = "button";
+        b.addEventListener("click", (function (k) {
+          return function () { map.fitBounds(bbox(k), {animate: false, padding: [30, 30]}); openPark(k); };
+        })(i));
+        line.appendChild(b);
+        if (O.href[i]) {
+          var a = el("a", "pk-open", cnt.t + " " + fmt(cnt.v[i], cnt));
+          a.setAttribute("href", O.href[i]);
+          line.appendChild(a);
+        }
+        box.appendChild(line);
+      }
+      return box;
+    };
+    listCtl.addTo(map);
+
+    var S = Infinity, W = Infinity, N = -Infinity, E = -Infinity;
+    for (var k = 0; k < n; k++) {
+      S = Math.min(S, g.bb[4 * k]); W = Math.min(W, g.bb[4 * k + 1]);
+      N = Math.max(N, g.bb[4 * k + 2]); E = Math.max(E, g.bb[4 * k + 3]);
+    }
+    if (S <= N) map.fitBounds([[S, W], [N, E]], {animate: false, padding: [10, 10], maxZoom: 17});
+    else map.setView([35, 105], 4);
+
+    function openAll() {
+      try {
+        for (var i = 0; i < n; i++) openPark(i, false);
+        return Promise.resolve(n);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    var ready = new Promise(function (resolve) {
+      specByLayer.forEach(function (pair) { if (pair[1].on) map.addLayer(pair[0]); });
+      legend.update();
+      requestAnimationFrame(function () { requestAnimationFrame(function () { resolve(n); }); });
+    });
+    window.parkland = {map: map, features: n, ready: ready, openAll: openAll, openPark: openPark,
+      layers: layerObjs, mode: "overview", parcels: O.total};
+  }
 })();
