@@ -279,16 +279,19 @@ def demo_cmd(out: str, policy: str, lang: str, verbose: bool) -> None:
 @click.option("--per-park", is_flag=True, default=False, help="每个园区一张地图, 另加索引页")
 @click.option("--basemap", default="none", show_default=True)
 @click.option("--public", is_flag=True, default=False)
+@click.option("--detail-max", "detail_max", type=click.IntRange(min=0), default=None,
+              help="宗地数超过此值时 map.html 为园区总览, 各园区详图在 map_parks/ (默认 200000)")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
 @click.option("--verbose", "-v", is_flag=True, default=False)
-def map_cmd(out_dir: str, map_dir: str | None, per_park: bool, basemap: str, public: bool, lang: str,
-            verbose: bool) -> None:
+def map_cmd(out_dir: str, map_dir: str | None, per_park: bool, basemap: str, public: bool,
+            detail_max: int | None, lang: str, verbose: bool) -> None:
     """由结果目录重新生成离线地图 (map.html, 或每园区一张及索引页)。"""
 
     def run() -> None:
         from .report.maps import render_dir
 
-        files, warnings = render_dir(out_dir, map_dir, per_park=per_park, basemap=basemap, public=public, lang=lang)
+        files, warnings = render_dir(out_dir, map_dir, per_park=per_park, basemap=basemap, public=public,
+                                     lang=lang, detail_max=detail_max)
         for w in warnings:
             click.echo(w, err=True)
         click.echo(_m("maps", lang, n=len(files), dir=os.path.abspath(map_dir or out_dir)))

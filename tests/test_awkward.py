@@ -405,6 +405,16 @@ def park_names_hostile(r: Run) -> None:
     assert len(parks) == 3 and all("/" not in n and "\\" not in n and ".." not in n for n in files)
     idx = (maps / "index.html").read_text(encoding="utf-8")
     assert "<b>三园</b>" not in idx and "&lt;b&gt;三园&lt;/b&gt;" in idx
+    # above --detail-max parcels: a parks overview, one page per park in map_parks/, nothing outside
+    over = r.out / "overview"
+    res = CliRunner().invoke(main, ["map", str(r.out), "--out", str(over), "--detail-max", "2"])
+    assert res.exit_code == 0, res.output
+    pages = sorted(p.name for p in (over / "map_parks").iterdir())
+    assert len(pages) == 3 and all(n.startswith("park_") and ".." not in n for n in pages)
+    assert all(p.is_relative_to(over) for p in over.rglob("*")) and not (r.out.parent / "etc").exists()
+    doc = (over / "map.html").read_text(encoding="utf-8")
+    assert '"mode":"overview"' in doc  # the payload the page draws
+    assert "<b>三园</b>" not in doc
 
 
 def _exit2(*needles: str):
