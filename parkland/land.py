@@ -62,6 +62,7 @@ value_added_per_mu 30000 by default).
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -121,6 +122,13 @@ HUZHOU = ("HUZHOU_APPROVED_NOT_SUPPLIED", "HUZHOU_SUPPLIED_NOT_USED", "HUZHOU_US
 OUTPUT_COLUMNS = ("idle", "vacant", "stopped", "low_efficiency", "flag_reasons", "flag_detail", "idle_years",
                   "idle_fee_due", "reclaim_warning", "huzhou_kind", "control_code_2002", "control_source",
                   "far_min", "coverage_min", "developed_share_used", "investment_share")
+#: the parcel columns the per-parcel rules read (besides the rasters' ``<name>_mean`` / ``<name>_coverage``):
+#: the dask engine sends only these to its workers, so a rule that reads another column adds it here
+DIAGNOSIS_INPUTS = ("source_row", "parcel_id", "area_m2", "area_mu", "agreed_start", "actual_start", "stopped_since",
+                    "agreed_completion", "actual_completion", "granted", "developed_m2", "developed_share",
+                    "agreed_investment_wan", "actual_investment_wan", "firm_count", "building_count",
+                    "building_coverage", "far", "tax_per_mu", "revenue_per_mu", "tax_wan", "revenue_wan", "park",
+                    "grade", "holder_uscc", "holder_name", "holder_firm_row", "industry_code")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -296,29 +304,51 @@ def parcel_industry(parcels: pd.DataFrame, firms: pd.DataFrame | None, pairs: pd
     else the linked firm whose code has the highest minimum FAR; else the parcel's industry_code.
     """
     t = _thresholds(thresholds)
+    return _parcel_industry(parcels, firm_industry(firms, t), pairs, t)
+
+
+def firm_industry(firms: pd.DataFrame | None, thresholds: dict | None = None) -> dict[str, pd.DataFrame] | None:
+    """The firm side of :func:`parcel_industry` (firm-sized look-ups, computed once for all parcel
+    partitions): 2002 division and minimum FAR by firm row (``by_row``, firms with a code), by credit
+    code (``by_uscc``) and for every firm row (``fr``). None without firms or an industry_code column."""
+    t = _thresholds(thresholds)
+    if firms is None or not len(firms) or "industry_code" not in firms.columns:
+        return None
+    f = firms.copy()
+    f["_c02"] = to_gbt2002(f["industry_code"], t["industry_edition"])
+    f["_far"] = f["_c02"].map(far_table(t)).astype("float64")
+    frow = pd.to_numeric(f["source_row"], errors="coerce") if "source_row" in f else pd.Series(
+        np.arange(1, len(f) + 1), index=f.index)
+    has_code = f["_c02"].notna()
+    by_row = pd.DataFrame({"row": frow.to_numpy(), "c": f["_c02"].to_numpy(), "far": f["_far"].to_numpy()}
+                          )[has_code.to_numpy()].drop_duplicates("row").set_index("row")
+    by_uscc = None
+    if "uscc" in f.columns:
+        by_uscc = f[has_code & f["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")[["_c02", "_far"]]
+    fr = pd.DataFrame({"firm_row": frow.to_numpy(), "c": f["_c02"].to_numpy(),
+                       "far": f["_far"].to_numpy()}).drop_duplicates("firm_row")
+    return {"by_row": by_row, "by_uscc": by_uscc, "fr": fr}
+
+
+def _parcel_industry(parcels: pd.DataFrame, fi: dict[str, pd.DataFrame] | None, pairs: pd.DataFrame | None,
+                     t: dict[str, Any]) -> pd.DataFrame:
+    """The parcel side of :func:`parcel_industry` on any slice of the parcels (with the pairs of its parcels)."""
     idx = parcels.index
     far = pd.Series(np.nan, index=idx)
     code = pd.Series(None, index=idx, dtype=object)
     src = pd.Series("", index=idx, dtype=object)
     edition = t["industry_edition"]
-    if firms is not None and len(firms) and "industry_code" in firms.columns:
-        f = firms.copy()
-        f["_c02"] = to_gbt2002(f["industry_code"], edition)
-        f["_far"] = f["_c02"].map(far_table(t)).astype("float64")
-        frow = pd.to_numeric(f["source_row"], errors="coerce") if "source_row" in f else pd.Series(
-            np.arange(1, len(f) + 1), index=f.index)
+    if fi is not None:
         # landholder
         holder_far = pd.Series(np.nan, index=idx)
         holder_code = pd.Series(None, index=idx, dtype=object)
-        has_code = f["_c02"].notna()
         if "holder_firm_row" in parcels.columns:
             hr = pd.to_numeric(parcels["holder_firm_row"], errors="coerce")
-            by_row = pd.DataFrame({"row": frow.to_numpy(), "c": f["_c02"].to_numpy(), "far": f["_far"].to_numpy()}
-                                  )[has_code.to_numpy()].drop_duplicates("row").set_index("row")
+            by_row = fi["by_row"]
             holder_code = hr.map(by_row["c"]).astype(object)
             holder_far = hr.map(by_row["far"]).astype("float64")
-        if "holder_uscc" in parcels.columns and "uscc" in f.columns:
-            by_uscc = f[has_code & f["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")
+        if "holder_uscc" in parcels.columns and fi["by_uscc"] is not None:
+            by_uscc = fi["by_uscc"]
             hu = parcels["holder_uscc"].astype(object)
             miss = holder_code.isna()
             holder_code = holder_code.where(~miss, hu.map(by_uscc["_c02"]).astype(object))
@@ -328,9 +358,7 @@ def parcel_industry(parcels: pd.DataFrame, firms: pd.DataFrame | None, pairs: pd
         # strictest linked firm
         if pairs is not None and len(pairs) and "source_row" in parcels.columns:
             p = pairs[["firm_row", "parcel_row"]].copy()
-            fr = pd.DataFrame({"firm_row": frow.to_numpy(), "c": f["_c02"].to_numpy(),
-                               "far": f["_far"].to_numpy()}).drop_duplicates("firm_row")
-            p = p.merge(fr, on="firm_row", how="inner")
+            p = p.merge(fi["fr"], on="firm_row", how="inner")
             p = p[p["c"].notna()].sort_values(["parcel_row", "far", "c"], ascending=[True, False, True],
                                               na_position="last")
             best = p.drop_duplicates("parcel_row").set_index("parcel_row")
@@ -400,6 +428,83 @@ class _Flagged(dict):
         super().__setitem__(code, text)
 
 
+@dataclass
+class DiagnosisContext:
+    """What the per-parcel rules need from the whole population, computed once (small: firm-sized look-ups
+    and one figure per park): the thresholds, the evaluation date, each firm's stopped status, the firms'
+    industries, the ABSURD_VALUE records, and the park averages of tax per mu (:func:`park_averages`)."""
+
+    t: dict[str, Any]
+    as_of: pd.Timestamp
+    stopped: pd.DataFrame | None = None  # firm_row, zero, dropped, drop (one row per firm row)
+    industry: dict[str, pd.DataFrame] | None = None  # firm_industry()
+    absurd: pd.DataFrame | None = None  # reconciliation records
+    park_avg: pd.Series | None = None  # park → Σ tax_wan / Σ area_mu
+
+
+def diagnosis_context(firms: pd.DataFrame | None, *, as_of: Any, thresholds: dict | None = None,
+                      previous_firms: pd.DataFrame | None = None) -> DiagnosisContext:
+    """The firm-side aggregates of :func:`diagnose` (the park averages are added by :func:`park_averages`)."""
+    t = _thresholds(thresholds)
+    ctx = DiagnosisContext(t=t, as_of=pd.Timestamp(as_of).normalize())
+    if firms is not None and len(firms):  # implausible per-mu figures: listed, kept (see indicators.absurd_values)
+        ctx.absurd = absurd_values(firms, t["absurd_per_mu"])
+        fs = firm_stopped(firms, previous_firms, t["stopped_drop"])
+        frow = (pd.to_numeric(firms["source_row"], errors="coerce") if "source_row" in firms
+                else pd.Series(np.arange(1, len(firms) + 1), index=firms.index))
+        fs["firm_row"] = frow.to_numpy()
+        ctx.stopped = fs.drop_duplicates("firm_row")
+    ctx.industry = firm_industry(firms, t)
+    return ctx
+
+
+def _firms_on(out: pd.DataFrame, pairs: pd.DataFrame | None, ctx: DiagnosisContext) -> dict[str, pd.Series]:
+    """Per parcel: linked firms (pairs), how many halted, with all-zero figures, any dropped, the worst drop;
+    and ``firm_n`` (firm_count, else the linked count)."""
+    idx = out.index
+    prow = pd.Series(_rows(out), index=idx)
+    r = {"linked": pd.Series(0, index=idx, dtype="int64"), "halted_n": pd.Series(0, index=idx, dtype="int64"),
+         "zero_n": pd.Series(0, index=idx, dtype="int64"), "drop_any": pd.Series(False, index=idx),
+         "worst_drop": pd.Series(np.nan, index=idx)}
+    if ctx.stopped is not None and pairs is not None and len(pairs):
+        p = pairs[["firm_row", "parcel_row"]].drop_duplicates().merge(ctx.stopped, on="firm_row", how="inner")
+        p["halted"] = p["zero"] | p["dropped"]
+        g = p.groupby("parcel_row")
+        r["linked"] = prow.map(g.size()).fillna(0).astype("int64")
+        r["halted_n"] = prow.map(g["halted"].sum()).fillna(0).astype("int64")
+        r["zero_n"] = prow.map(g["zero"].sum()).fillna(0).astype("int64")
+        r["drop_any"] = prow.map(g["dropped"].any()).fillna(False).astype(bool)
+        r["worst_drop"] = prow.map(p[p["dropped"]].groupby("parcel_row")["drop"].min()).astype("float64")
+    if "firm_count" in out.columns:
+        firm_n = _col(out, "firm_count").fillna(0)
+        r["firm_n"] = firm_n.where(firm_n > 0, r["linked"].astype("float64"))
+    else:
+        r["firm_n"] = r["linked"].astype("float64")
+    return r
+
+
+def park_tax_sums(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: DiagnosisContext) -> pd.DataFrame | None:
+    """Per park, over this slice's parcels with a firm, a known tax and an area: Σ tax_wan (``tax``) and
+    Σ area_mu (``mu``); None without a park column. Partial sums of slices add up (:func:`park_averages`)."""
+    if "park" not in parcels.columns:
+        return None
+    has_firm = ~(_firms_on(parcels, pairs, ctx)["firm_n"] <= 0)
+    tax_wan, area_mu = _col(parcels, "tax_wan"), _col(parcels, "area_mu")
+    park = parcels["park"].astype(object).where(parcels["park"].notna(), None)
+    base = has_firm & tax_wan.notna() & (area_mu > 0) & park.notna()
+    return pd.DataFrame({"park": park[base], "tax": tax_wan[base], "mu": area_mu[base]}).groupby("park").sum()
+
+
+def park_averages(sums: list[pd.DataFrame | None]) -> pd.Series | None:
+    """Σ tax / Σ mu per park from the slices' :func:`park_tax_sums` (None without a park column)."""
+    sums = [s for s in sums if s is not None]
+    if not sums:
+        return None
+    total = pd.concat(sums).groupby(level=0).sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total["tax"] / total["mu"]).where(total["mu"] > 0)
+
+
 def diagnose(
     parcels: pd.DataFrame,
     firms: pd.DataFrame | None,
@@ -418,9 +523,50 @@ def diagnose(
     stage's frames. ``raster_stats``: :func:`parkland.geo.zonal.zonal_stats` output on the parcels'
     index (its columns are added to the frame). Returns ``Loaded`` with a copy of the parcels plus
     :data:`OUTPUT_COLUMNS`; ``meta`` holds the thresholds used and counts.
+
+    Composed of :func:`diagnosis_context` (firm-side aggregates), :func:`park_tax_sums` /
+    :func:`park_averages` (the park averages) and :func:`diagnose_parcels` (the per-parcel rules, which
+    can run on any slice of the parcels with the pairs of its parcels); :func:`diagnosis_result` puts
+    the slices together.
     """
-    t = _thresholds(thresholds)
-    as_of = pd.Timestamp(as_of).normalize()
+    ctx = diagnosis_context(firms, as_of=as_of, thresholds=thresholds, previous_firms=previous_firms)
+    ctx.park_avg = park_averages([park_tax_sums(parcels, pairs, ctx)])
+    return diagnosis_result(ctx, [diagnose_parcels(parcels, pairs, ctx, raster_stats=raster_stats)])
+
+
+def diagnosis_result(ctx: DiagnosisContext, parts: list[Loaded], base: pd.DataFrame | None = None) -> Loaded:
+    """Slices of :func:`diagnose_parcels` (in parcel order) → the ``Loaded`` of :func:`diagnose`. With
+    ``base`` (the parcels), the slices may carry only the columns the diagnosis adds or rewrites; they are
+    set on a copy of ``base``. A column whose dtype differs between slices (e.g. all-None object in one,
+    strings in another) is re-inferred from its values, as the whole-table diagnosis infers it."""
+    frames = [p.frame for p in parts]
+    if len(frames) == 1:
+        out = frames[0]
+    else:
+        out = pd.concat(frames)
+        for c in out.columns:
+            if len({str(f[c].dtype) for f in frames}) > 1:
+                out[c] = out[c].to_numpy(dtype=object)
+    if base is not None:
+        new = out.set_axis(base.index)
+        out = base.copy()
+        for c in new.columns:
+            out[c] = new[c]
+    t = ctx.t
+    counts: dict[str, Any] = {k: sum(p.meta["counts"][k] for p in parts)
+                              for k in ("parcels", "idle", "vacant", "stopped", "low_efficiency", "reclaim_warning")}
+    counts["reasons"] = {c: sum(p.meta["counts"]["reasons"].get(c, 0) for p in parts)
+                         for c in REASON_ORDER if any(c in p.meta["counts"]["reasons"] for p in parts)}
+    meta = {"as_of": ctx.as_of.strftime("%Y-%m-%d"), "thresholds": t, "far_min_table": far_table(t),
+            "counts": counts}
+    return Loaded(out, recon.concat([ctx.absurd, *(p.recon for p in parts)]), meta)
+
+
+def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: DiagnosisContext, *,
+                     raster_stats: pd.DataFrame | None = None) -> Loaded:
+    """The per-parcel rules of :func:`diagnose` on ``parcels`` (any slice, with ``pairs`` holding at least
+    the pairs of its parcels) given the whole population's aggregates ``ctx``."""
+    t, as_of = ctx.t, ctx.as_of
     out = parcels.copy()
     if raster_stats is not None and len(raster_stats.columns):
         rs = raster_stats.reindex(out.index)
@@ -431,8 +577,6 @@ def diagnose(
     reasons: dict[str, pd.Series] = {}
     detail: dict[str, pd.Series] = _Flagged(reasons)
     recs: list[pd.DataFrame] = []
-    if firms is not None and len(firms):  # implausible per-mu figures: listed, kept (see indicators.absurd_values)
-        recs.append(absurd_values(firms, t["absurd_per_mu"]))
 
     area_m2 = _col(out, "area_m2")
     area_mu = _col(out, "area_mu")
@@ -488,31 +632,9 @@ def diagnose(
     detail["IDLE_RECLAIM"] = _text(idx, f"闲置满{_fmt(y_rec)}年，可依法无偿收回国有建设用地使用权")
 
     # ---- firms and buildings on the parcel --------------------------------------------------------
-    prow = pd.Series(_rows(out), index=idx)
-    linked = pd.Series(0, index=idx, dtype="int64")
-    halted_n = pd.Series(0, index=idx, dtype="int64")
-    zero_n = pd.Series(0, index=idx, dtype="int64")
-    drop_any = pd.Series(False, index=idx)
-    worst_drop = pd.Series(np.nan, index=idx)
-    if firms is not None and pairs is not None and len(pairs) and len(firms):
-        fs = firm_stopped(firms, previous_firms, t["stopped_drop"])
-        frow = (pd.to_numeric(firms["source_row"], errors="coerce") if "source_row" in firms
-                else pd.Series(np.arange(1, len(firms) + 1), index=firms.index))
-        fs["firm_row"] = frow.to_numpy()
-        p = pairs[["firm_row", "parcel_row"]].drop_duplicates().merge(
-            fs.drop_duplicates("firm_row"), on="firm_row", how="inner")
-        p["halted"] = p["zero"] | p["dropped"]
-        g = p.groupby("parcel_row")
-        linked = prow.map(g.size()).fillna(0).astype("int64")
-        halted_n = prow.map(g["halted"].sum()).fillna(0).astype("int64")
-        zero_n = prow.map(g["zero"].sum()).fillna(0).astype("int64")
-        drop_any = prow.map(g["dropped"].any()).fillna(False).astype(bool)
-        worst_drop = prow.map(p[p["dropped"]].groupby("parcel_row")["drop"].min()).astype("float64")
-    if "firm_count" in out.columns:
-        firm_n = _col(out, "firm_count").fillna(0)
-        firm_n = firm_n.where(firm_n > 0, linked.astype("float64"))
-    else:
-        firm_n = linked.astype("float64")
+    on = _firms_on(out, pairs, ctx)
+    linked, halted_n, zero_n, drop_any, worst_drop, firm_n = (
+        on[k] for k in ("linked", "halted_n", "zero_n", "drop_any", "worst_drop", "firm_n"))
     no_firm = firm_n <= 0
     has_bld_col = "building_count" in out.columns
     bld = _col(out, "building_count")
@@ -577,18 +699,14 @@ def diagnose(
         reasons["LOW_REVENUE"] = has_firm & (rev_mu < thr_rev)
         detail["LOW_REVENUE"] = "亩均营业收入" + _num(rev_mu) + "万元/亩，低于" + _fmt(thr_rev) + "万元/亩"
     park_avg = pd.Series(np.nan, index=idx)
-    if "park" in out.columns:
+    if "park" in out.columns and ctx.park_avg is not None:
         park = out["park"].astype(object).where(out["park"].notna(), None)
-        base = has_firm & tax_wan.notna() & (area_mu > 0) & park.notna()
-        sums = pd.DataFrame({"park": park[base], "tax": tax_wan[base], "mu": area_mu[base]}).groupby("park").sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            avg = (sums["tax"] / sums["mu"]).where(sums["mu"] > 0)
-        park_avg = park.map(avg).astype("float64")
+        park_avg = park.map(ctx.park_avg).astype("float64")
     frac = float(t["park_tax_fraction"])
     reasons["LOW_TAX_PARK"] = has_firm & (tax_mu < frac * park_avg)
     detail["LOW_TAX_PARK"] = ("亩均税收" + _num(tax_mu) + "万元/亩，低于园区亩均税收" + _num(park_avg)
                               + "万元/亩的" + _fmt(frac * 100) + "%（" + _num(frac * park_avg) + "）")
-    ind = parcel_industry(out, firms, pairs, t)
+    ind = _parcel_industry(out, ctx.industry, pairs, t)
     cmin = coverage_min(t)
     far = _col(out, "far")
     cov_b = _col(out, "building_coverage")
@@ -691,9 +809,6 @@ def diagnose(
     out["developed_share_used"] = dev.to_numpy("float64")
     out["investment_share"] = inv.to_numpy("float64")
     meta = {
-        "as_of": as_of.strftime("%Y-%m-%d"),
-        "thresholds": t,
-        "far_min_table": far_table(t),
         "counts": {"parcels": int(n), "idle": int(out["idle"].sum()), "vacant": int(out["vacant"].sum()),
                    "stopped": int(out["stopped"].sum()), "low_efficiency": int(out["low_efficiency"].sum()),
                    "reclaim_warning": int(out["reclaim_warning"].sum()),

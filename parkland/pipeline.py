@@ -189,6 +189,20 @@ def _noop(_: str) -> None:
     return None
 
 
+@dataclass
+class Stages:
+    """The stage functions :func:`assess` composes where the work grows with the data; a scale-out engine
+    passes its distributed versions (``parkland.engine.dask``), each with the same signature and result
+    as the single-machine function it replaces."""
+
+    read_parcels: Callable[..., recon.Loaded] = read_parcels
+    prepare_parcels: Callable[..., recon.Loaded] = prepare_parcels
+    zonal_stats: Callable[..., pd.DataFrame] = zonal_stats
+    link_firms: Callable[..., Any] = link_firms
+    firm_indicators: Callable[[pd.DataFrame], pd.DataFrame] = firm_indicators
+    diagnose: Callable[..., recon.Loaded] = diagnose
+
+
 def assess(
     parcels: str | os.PathLike | gpd.GeoDataFrame,
     firms: str | os.PathLike | pd.DataFrame,
@@ -216,12 +230,15 @@ def assess(
     strategy: str | None = None,
     lang: str = "zh",
     progress: Progress | None = None,
+    stages: Stages | None = None,
 ) -> Assessment:
     """Assess parcels and firms: read, measure, link, compute indicators.
 
     ``parcels``/``firms``/``links``/``parks`` are paths (read by ``parkland.io``) or frames already in
-    the canonical form of the io readers. Returns an :class:`Assessment`; call ``.write(out_dir)``.
+    the canonical form of the io readers. ``stages``: the functions of the growing stages (default: the
+    single-machine ones, see :class:`Stages`). Returns an :class:`Assessment`; call ``.write(out_dir)``.
     """
+    st = stages or Stages()
     if area_basis not in ("polygon", "certificate"):
         raise InputError(f"--area-basis 只能是 polygon 或 certificate，而不是 {area_basis}",
                          f"--area-basis must be polygon or certificate, not {area_basis}")
@@ -249,7 +266,7 @@ def assess(
     from .io.overrides import read_overrides
 
     p_path = None if isinstance(parcels, pd.DataFrame) else parcels
-    p_raw = take(parcels, "parcels", read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
+    p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
     if "source_row" not in p_raw:
         p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
     f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
@@ -277,7 +294,7 @@ def assess(
             parks_gdf = parks_gdf.assign(park=parks_gdf[name_col])
 
     step("geo")
-    geo = prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
+    geo = st.prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
     recs.append(geo.recon)
     pcl = geo.frame.reset_index(drop=True)
     # keep what later stages need of the read and prepared layers, not the layers (memory at 1M parcels)
@@ -296,18 +313,18 @@ def assess(
         bm = building_metrics(pcl, bld_gdf)
         recs.append(bm.recon)
         floor_area = bm.frame["floor_area_m2"]
-    zs = zonal_stats(pcl, rasters) if rasters else None
+    zs = st.zonal_stats(pcl, rasters) if rasters else None
 
     step("link")
     yr = _year_of(f_raw, year)
-    linked = link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
+    linked = st.link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
                         park_boundary=boundary_park, floor_area_m2=floor_area)
     del f_raw
     recs.append(_with_headers(linked.recon, {"firms": inputs.get("firms", {}).get("columns"),
                                              "links": inputs.get("links", {}).get("columns")}))
 
     step("indicators")
-    f = firm_indicators(linked.firms)
+    f = st.firm_indicators(linked.firms)
     linked.firms = None  # f supersedes it
     figs = parcel_figures(pcl, f, linked.pairs, area_column="land_area_mu")
     pcl = pcl.drop(columns=[c for c in figs.columns if c in pcl.columns])
@@ -320,10 +337,10 @@ def assess(
     pcl = gpd.GeoDataFrame(pcl, geometry=geom_name, crs=pcl_crs)
     prev_f = None
     if prev_raw is not None:
-        prev_linked = link_firms(prev_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
+        prev_linked = st.link_firms(prev_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
                                  park_boundary=boundary_park, floor_area_m2=floor_area, source="previous_firms")
         recs.append(prev_linked.recon)
-        prev_f = firm_indicators(prev_linked.firms)
+        prev_f = st.firm_indicators(prev_linked.firms)
         prev_parcels = pcl[["source_row", "parcel_id", "land_area_mu", "area_mu"]].copy()
         prev_parcels["park"] = prev_linked.parcels["park"].to_numpy()
         prev_parcels["firm_count"] = prev_linked.parcels["firm_count"].to_numpy()
@@ -354,7 +371,7 @@ def assess(
     if bm is not None:
         bcols = [c for c in bm.frame.columns if c not in pcl.columns]
         pcl = pd.concat([pcl, bm.frame[bcols].set_index(pcl.index)], axis=1)
-    diag = diagnose(pcl, f, linked.pairs, as_of=as_of_ts, thresholds=pol.land, previous_firms=prev_f,
+    diag = st.diagnose(pcl, f, linked.pairs, as_of=as_of_ts, thresholds=pol.land, previous_firms=prev_f,
                     raster_stats=zs)
     recs.append(diag.recon)
     pcl = gpd.GeoDataFrame(diag.frame, geometry=geom_name, crs=pcl_crs)
