@@ -13,6 +13,7 @@ import pytest
 from openpyxl.utils.escape import unescape
 
 from parkland.errors import PolicyError
+from parkland.report import excel
 from parkland.report.excel import Sheet, header, number_format, safe_sheet_name, write_workbook
 from parkland.report.lists import NOTICE_COLUMNS, notice_extra_columns, notice_list
 from parkland.scoring.policy import load_policy
@@ -44,8 +45,10 @@ def cells(ws):
     return [[c for c in row] for row in ws.iter_rows()]
 
 
-def test_headers_formats_frozen_filter_and_strings(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fast", [False, True], ids=["cell-by-cell", "row-xml"])
+def test_headers_formats_frozen_filter_and_strings(tmp_path, monkeypatch, fast):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(excel, "FAST_ROWS", 0 if fast else 10**9)
     df = hand_frame()
     p = write_workbook(tmp_path / "t.xlsx", [Sheet("列表", df)], notes={"数据年份": 2025, "公式": "=1+1"})
     wb = openpyxl.load_workbook(p)
@@ -260,3 +263,72 @@ def test_notice_extra_columns_from_policy():
             notice_extra_columns({"notice": {"extra_columns": bad}})
     with pytest.raises(PolicyError):
         notice_extra_columns({"notice": {"columns": ["x"]}})
+
+
+# --------------------------------------------------------------------------------------------------
+# the row-XML writer (sheets above FAST_ROWS rows) against xlsxwriter's own cell-by-cell output
+# --------------------------------------------------------------------------------------------------
+def tricky_frame() -> pd.DataFrame:
+    """Every kind of cell; the first row has a value in every column (so xlsxwriter gives the formats
+    their style indices in column order, as the row writer does)."""
+    texts = ["甲", None, " lead", "trail ", "a&b<c>d\"e'", "=SUM(A1)", "-3", "ctl\x01x\x1f", "_x0041_ lit",
+             "\u3000全角", "line\nbreak", "tab\tin", "", "+1", "@x", "end\u00a0", "\ufffe", "x" * 40_000]
+    n = len(texts)
+    return pd.DataFrame({
+        "name": texts,
+        "tax_wan": [1.5, np.nan, np.inf, -0.0, 1e20, 0.1 + 0.2, 123456789.123456789, 3.0, 1e-7, -2.5,
+                    *range(n - 10)],
+        "idle": pd.Series([True, False, None, *([True, False] * n)][:n], dtype=object),
+        "supply_date": pd.to_datetime(["2024-01-02", None, "1900-01-05", "1900-03-01", "2024-02-29 13:45:10.250",
+                                       *["2020-05-05"] * (n - 5)], format="mixed"),
+        "mixed": [1, "a", None, 2.5, True, "b", *["x"] * (n - 6)],
+    })
+
+
+def _parts(path):
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}  # core: the file's title
+
+
+def test_row_xml_is_what_xlsxwriter_writes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 0)  # xlsxwriter's inline strings, as the row writer
+    df = tricky_frame()
+    sheets = [Sheet("s", df), Sheet("t", df.iloc[:3])]
+    monkeypatch.setattr(excel, "FAST_ROWS", 10**9)
+    slow = _parts(write_workbook(tmp_path / "slow.xlsx", sheets, notes={"a": "b"}))
+    monkeypatch.setattr(excel, "FAST_ROWS", 0)
+    monkeypatch.setattr(excel, "_CHUNK_ROWS", 7)  # rows made in chunks give the same bytes
+    fast = _parts(write_workbook(tmp_path / "fast.xlsx", sheets, notes={"a": "b"}))
+    assert slow.keys() == fast.keys()
+    for name in slow:
+        assert slow[name] == fast[name], name
+    xml = fast["xl/worksheets/sheet1.xml"].decode()
+    assert '<dimension ref="A1:E19"/>' in xml and "ctl_x0001_x_x001F_" in xml and "_x005F_x0041_ lit" in xml
+    assert '<t xml:space="preserve">end\u00a0</t>' in xml and "a&amp;b&lt;c&gt;d\"e'" in xml
+    assert "x" * 32_767 + "<" in xml and "x" * 32_768 not in xml  # Excel's limit per cell
+    # a date is Excel's serial number: 1900-03-01 is 61 (after Excel's leap day 1900-02-29), 1900-01-05 is 5
+    assert '<c r="D4" s="3"><v>5</v></c>' in xml and '<c r="D5" s="3"><v>61</v></c>' in xml
+
+
+def test_row_xml_escapes_rich_text_lookalikes(tmp_path, monkeypatch):
+    """xlsxwriter (constant_memory) writes a text shaped like ``<r>…</r>`` into the XML raw; the row writer
+    escapes it, so such a firm name stays plain text."""
+    monkeypatch.setattr(excel, "FAST_ROWS", 0)
+    name = '<r><t>x</t></r><c r="Z9"><v>1</v></c><r>y</r>'
+    df = pd.DataFrame({"name": [name, "ok"]})
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "r.xlsx", [Sheet("s", df)]))["s"]
+    assert ws["A2"].value == name and ws["A3"].value == "ok" and ws["Z9"].value is None
+
+
+def test_excel_serials_match_xlsxwriter():
+    from xlsxwriter.utility import _datetime_to_excel_datetime
+
+    days = pd.to_datetime(["1900-01-01", "1900-02-28", "1900-03-01", "1999-12-31 23:59:59.999999",
+                           "2024-02-29 13:45:10.250", None], format="mixed")
+    got = excel.excel_serials(pd.Series(days))
+    want = [_datetime_to_excel_datetime(d.to_pydatetime(), False, True) for d in days[:-1]]
+    assert got[:-1].tolist() == want and np.isnan(got[-1])
+    assert want[1:3] == [59, 61]

@@ -12,6 +12,12 @@ formats, fitted column widths, a notes sheet, never a formula.
   integers (:func:`number_format`).
 * Long lists (> 20,000 rows in a sheet) use ``constant_memory`` mode (rows streamed in order); column
   widths are fitted from the header and the first 500 rows before any row is written.
+* Sheets of more than :data:`FAST_ROWS` rows get their data rows from :func:`rows_xml`, column by column
+  with Arrow and numpy, instead of xlsxwriter's Python call per cell (4–8× faster): xlsxwriter writes the
+  workbook (styles, header, widths, panes, filter, notes) and the rows are put into its sheet XML after.
+  The row XML is what xlsxwriter writes in ``constant_memory`` mode, byte for byte (inline strings,
+  ``%.16G`` numbers, its control-character escapes and whitespace rule; tested against it), except that
+  a text shaped like ``<r>…</r>`` is escaped where xlsxwriter would pass it through raw.
 * The workbook's creation time honours ``SOURCE_DATE_EPOCH``; the file is written atomically. The same
   frames give workbooks with equal cell values and formats.
 """
@@ -23,6 +29,7 @@ import math
 import os
 import re
 import unicodedata
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +37,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from ..schema import INDICATORS
 from .export import FORMULA_START, atomic_path
@@ -40,6 +50,10 @@ from .labels import LABELS, label
 MAX_ROWS = 1_048_575
 #: rows in one sheet above which the workbook is written in constant_memory mode
 CONSTANT_MEMORY_ROWS = 20_000
+#: rows in one sheet above which its data rows are written by :func:`rows_xml`
+FAST_ROWS = 2_000
+#: rows of sheet XML made and compressed at a time (memory stays flat with --lists xlsx at 1M rows)
+_CHUNK_ROWS = 50_000
 
 #: kind of number → Excel number format
 FORMATS = {
@@ -192,8 +206,11 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
                               "valign": "vcenter"})
         fmts: dict[str, object] = {"quote": wb.add_format({"quote_prefix": True})}
         taken: set[str] = set()
-        for sh in sheets:
-            _write_sheet(wb, sh, head, fmts, taken, lang)
+        fast: dict[int, _Rows] = {}
+        for k, sh in enumerate(sheets, start=1):  # sheet k is xl/worksheets/sheet<k>.xml
+            rows = _write_sheet(wb, sh, head, fmts, taken, lang)
+            if rows is not None:
+                fast[k] = rows
         if notes:
             ws = wb.add_worksheet(safe_sheet_name("说明" if lang != "en" else "notes", taken))
             ws.set_column(0, 0, 24)
@@ -205,6 +222,8 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
                 ws.write_string(i, 0, str(k))
                 ws.write_string(i, 1, text, fmts["quote"] if text.startswith(FORMULA_START) else None)
         wb.close()
+        if fast:
+            _put_rows(tmp, fast)
     return path
 
 
@@ -218,7 +237,9 @@ def _kind(s: pd.Series) -> str:
     return "text"
 
 
-def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) -> None:
+def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) -> _Rows | None:
+    """Write one sheet; above FAST_ROWS rows only its header, and return the data rows for
+    :func:`_put_rows`."""
     df = sh.frame
     ws = wb.add_worksheet(safe_sheet_name(sh.name, taken))
     cols = list(df.columns)
@@ -275,6 +296,20 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
     for j, h in enumerate(headers):
         ws.write_string(0, j, h, head)
     quote = fmts["quote"]
+    if n > FAST_ROWS:
+        ws.freeze_panes(1, 0)
+        if cols:
+            ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+        spec: list[tuple[str, np.ndarray, int | None]] = []
+        head._get_xf_index()  # style indices in the order xlsxwriter gives them: header, columns, quote
+        for j, k in enumerate(kinds):
+            fmt = cell_fmts[j]
+            style = fmt._get_xf_index() if fmt is not None else None  # the index the styles sheet gets
+            if k == "date":
+                spec.append(("num", excel_serials(pd.to_datetime(df[cols[j]].iloc[:n], errors="coerce")), style))
+            else:
+                spec.append((k, arrays[j], style))
+        return _Rows(spec, n, quote._get_xf_index())
     # per column: plain Python values (None = leave the cell empty), the writer and the format(s), so the
     # row loop below does no numpy scalar work (xlsxwriter itself writes cell by cell)
     columns: list[tuple[list, Any, Any]] = []
@@ -304,3 +339,147 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
     ws.freeze_panes(1, 0)
     if cols:
         ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# data rows as sheet XML, column by column
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class _Rows:
+    """The data rows of one sheet: (kind "num"/"text", values, style index) per column, the row count
+    and the style index of the quote-prefix format (text cells that start like a formula)."""
+
+    columns: list[tuple[str, np.ndarray, int | None]]
+    n: int
+    quote_style: int
+
+
+_EPOCH = np.datetime64("1899-12-31T00:00:00", "ns")
+_DAY_NS = 86_400_000_000_000
+
+
+def excel_serials(t: pd.Series) -> np.ndarray:
+    """Excel 1900-system serial numbers of naive datetimes (NaN where missing), computed as xlsxwriter
+    does: days since 1899-12-31 + (seconds + µs / 10⁶) / 86400, minus 1 on 1900-01-01 (its time-only
+    rule), plus 1 after 1900-02-28 (Excel's leap day 1900-02-29)."""
+    v = t.to_numpy(dtype="datetime64[ns]")
+    ok = ~np.isnat(v)
+    ns = np.where(ok, (v - _EPOCH).astype("int64"), 0)
+    days = ns // _DAY_NS
+    rem = ns - days * _DAY_NS
+    secs, us = rem // 1_000_000_000, (rem % 1_000_000_000) // 1000
+    serial = days + (secs.astype(float) + us.astype(float) / 1e6) / 86400
+    serial = np.where(days == 1, serial - 1, serial)  # xlsxwriter's rule for ISO date 1900-W01-1 (1900-01-01)
+    serial = np.where(serial > 59, serial + 1, serial)
+    return np.where(ok, serial, np.nan)
+
+
+_NEEDS_ESCAPE = r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_"
+_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+_ESCAPED = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+
+
+def _excel_escape(text: str) -> str:
+    """Excel's escapes of one string: a literal ``_xHHHH_`` gets ``_x005F`` before it, a control
+    character becomes ``_xHHHH_``, U+FFFE/U+FFFF become ``_xFFFE_``/``_xFFFF_`` (as xlsxwriter)."""
+    text = _ESCAPED.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
+    return text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+
+
+def _join(*parts: Any) -> pa.Array:
+    """Element-wise concatenation; null when any part is null (an empty cell)."""
+    return pc.binary_join_element_wise(*parts, "", null_handling="emit_null")
+
+
+#: Python's ``\\s`` (what xlsxwriter's whitespace rule uses), spelled out for RE2
+_PY_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+             r"\x{205f}\x{3000}]")
+_RE2_NEEDS_ESCAPE = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9a-fA-F]{4}_"
+
+
+def _text_cells(values: np.ndarray, ref: pa.Array, quote_style: int) -> pa.Array:
+    """Inline-string cells of one text column, all in Arrow compute (C++); Python only for the rare
+    cells that need Excel's control-character escapes or are longer than Excel's 32,767 characters."""
+    arr = pa.array(values, type=pa.string(), from_pandas=True)
+    risky = pc.fill_null(pc.or_(pc.starts_with(arr, FORMULA_START[0]), pc.starts_with(arr, FORMULA_START[1])), False)
+    for prefix in FORMULA_START[2:]:  # on the text as given (a leading CR is escaped below)
+        risky = pc.or_(risky, pc.fill_null(pc.starts_with(arr, prefix), False))
+    too_long = pc.fill_null(pc.greater(pc.utf8_length(arr), 32_767), False)
+    need = pc.fill_null(pc.match_substring_regex(arr, _RE2_NEEDS_ESCAPE), False)
+    if pc.any(too_long).as_py() or pc.any(need).as_py():
+        obj = np.array(arr.to_pylist(), dtype=object)
+        for i in np.flatnonzero(too_long.to_numpy(zero_copy_only=False)):
+            obj[i] = obj[i][:32_767]
+        for i in np.flatnonzero(need.to_numpy(zero_copy_only=False)):
+            obj[i] = _excel_escape(obj[i])
+        arr = pa.array(obj, type=pa.string(), from_pandas=True)
+    preserve = pc.fill_null(pc.or_(pc.match_substring_regex(arr, "^" + _PY_SPACE),
+                                   pc.match_substring_regex(arr, _PY_SPACE + "$")), False)
+    text = pc.replace_substring(arr, "&", "&amp;")
+    text = pc.replace_substring(pc.replace_substring(text, "<", "&lt;"), ">", "&gt;")
+    style = pc.if_else(risky, f' s="{quote_style}"', "")
+    space = pc.if_else(preserve, ' xml:space="preserve"', "")
+    return _join('<c r="', ref, '"', style, ' t="inlineStr"><is><t', space, ">", text, "</t></is></c>")
+
+
+def _num_cells(values: np.ndarray, ref: pa.Array, style: int | None) -> pa.Array:
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    text = np.char.mod("%.16G", np.where(ok, v, 0.0)).astype(object)
+    body = pa.array(text, type=pa.string(), mask=~ok)
+    attr = f' s="{style}"' if style is not None else ""
+    return _join('<c r="', ref, f'"{attr}><v>', body, "</v></c>")
+
+
+def rows_xml(rows: _Rows, start: int = 0, stop: int | None = None) -> bytes:
+    """The ``<row>`` elements of data rows ``start``…``stop`` (0-based; sheet rows 2, 3, …), as
+    xlsxwriter writes them in constant_memory mode: ``<row r="i">`` then a ``<c>`` per non-empty cell
+    (numbers ``%.16G``, text as an inline string), and no element for a row without any value."""
+    stop = rows.n if stop is None else min(stop, rows.n)
+    if stop <= start:
+        return b""
+    rnum = pa.array(np.arange(start + 2, stop + 2).astype(str).astype(object), type=pa.string())
+    cells = []
+    for j, (kind, values, style) in enumerate(rows.columns):
+        ref = _join(xl_col_to_name(j), rnum)
+        part = values[start:stop]
+        cells.append(_num_cells(part, ref, style) if kind == "num" else _text_cells(part, ref, rows.quote_style))
+    if not cells:
+        return b""
+    body = pc.binary_join_element_wise(*cells, "", null_handling="replace", null_replacement="")
+    full = _join('<row r="', rnum, '">', body, "</row>")
+    full = full.filter(pc.not_equal(pc.utf8_length(body), 0))
+    return "".join(full.to_pylist()).encode("utf-8")
+
+
+def _put_rows(path: Path, fast: dict[int, _Rows]) -> None:
+    """Put the data rows into the sheets of the workbook xlsxwriter wrote at ``path`` (header row only
+    in those sheets), fixing each sheet's ``<dimension>``; every other part is copied as it is."""
+    tmp = path.with_name(path.name + ".rows")
+    try:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+                data = src.read(info.filename)
+                if not m or int(m.group(1)) not in fast:
+                    dst.writestr(info, data)
+                    continue
+                rows = fast[int(m.group(1))]
+                xml = data.decode("utf-8")
+                end = xml.index("</sheetData>")
+                last = xl_rowcol_to_cell(rows.n, max(len(rows.columns) - 1, 0))
+                head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', xml[:end], count=1)
+                out = zipfile.ZipInfo(info.filename, info.date_time)
+                out.compress_type = zipfile.ZIP_DEFLATED
+                big = rows.n * max(len(rows.columns), 1) > 20_000_000
+                with dst.open(out, "w", force_zip64=big) as fh:
+                    fh.write(head.encode("utf-8"))
+                    for a in range(0, rows.n, _CHUNK_ROWS):
+                        fh.write(rows_xml(rows, a, a + _CHUNK_ROWS))
+                    fh.write(xml[end:].encode("utf-8"))
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
