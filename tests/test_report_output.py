@@ -49,8 +49,9 @@ def test_second_process_failure_is_raised(result, tmp_path: Path, monkeypatch: p
     with pytest.raises(RuntimeError, match="disk full") as err:
         output.write_outputs(result, tmp_path / "o", jobs=2, map_html=False)
     assert "cleanup.xlsx" in str(err.value) and "second process" in str(err.value)
-    # this process's own files were still written, atomically; no temporary file is left behind
-    assert (tmp_path / "o" / "firms.csv").is_file() and (tmp_path / "o" / "parcels.gpkg").is_file()
+    # this process's own file was still written, atomically, but summary.json (written last, when the
+    # folder is complete) is not; no temporary file is left behind
+    assert (tmp_path / "o" / "parcels.gpkg").is_file() and not (tmp_path / "o" / "summary.json").exists()
     assert [p.name for p in (tmp_path / "o").iterdir() if p.name.startswith(".")] == []
 
 
