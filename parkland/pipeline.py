@@ -264,12 +264,38 @@ def assess(
         return loaded.frame
 
     from .io.overrides import read_overrides
+    from .parallel import ChildFailed, can_fork, fork_call
 
+    def a_file(obj: Any) -> bool:
+        return isinstance(obj, (str, os.PathLike)) and Path(obj).is_file()
+
+    # the firm table is read by a second process while this one reads the parcel layer (two files on
+    # two cores); its rows and records come back the same as when read here
+    firm_job = (fork_call(lambda: read_firms(firms, sheet=firms_sheet))
+                if a_file(firms) and a_file(parcels) and can_fork() else None)
     p_path = None if isinstance(parcels, pd.DataFrame) else parcels
-    p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
+    try:
+        p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id,
+                     engine=io_engine)
+    except BaseException:
+        if firm_job is not None:
+            firm_job.cancel()
+        raise
     if "source_row" not in p_raw:
         p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
-    f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
+    f_loaded = None
+    if firm_job is not None:
+        try:
+            f_loaded = firm_job.result()
+        except ChildFailed:  # read it here instead: the same error, raised and reported the usual way
+            f_loaded = None
+    if f_loaded is not None:
+        recs.append(f_loaded.recon)
+        inputs["firms"] = _input_meta(f_loaded.meta)
+        f_raw = f_loaded.frame
+        del f_loaded
+    else:
+        f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
     l_raw = take(links, "links", read_links)
     prev_raw = take(previous_firms, "previous_firms", read_firms, source="previous_firms")
     ov = take(overrides, "overrides", read_overrides)

@@ -7,8 +7,6 @@ contract's key columns, which are always present (missing values when unknown).
 from __future__ import annotations
 
 import os
-import threading
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import recon
+from ..parallel import ChildFailed, can_fork, fork_call
 from ..schema import FIRM_FIGURES, INDICATORS
 from .excel import Sheet, header, write_workbook
 from .export import write_csv, write_gpkg_layers, write_text
@@ -125,17 +124,10 @@ def _per_park(frame: pd.DataFrame) -> list:
 
 
 def _parallel_ok(a: Assessment) -> bool:
-    """A second process is used when the OS can fork, the machine has two cores, no other thread runs
-    (a fork copies only the calling thread; the dask client's threads would be lost), and the run is at
-    most PARALLEL_MAX_ROWS parcels + firms. ``PARKLAND_JOBS=1`` turns it off."""
-    if os.environ.get("PARKLAND_JOBS", "").strip() == "1" or not hasattr(os, "fork"):
-        return False
-    if (os.cpu_count() or 1) < 2:
-        return False
-    others = [t for t in threading.enumerate() if t is not threading.current_thread()
-              and type(t).__name__ != "TMonitor"]  # tqdm's idle monitor thread is harmless
+    """A second process writes when :func:`parkland.parallel.can_fork` (POSIX, two cores, no other
+    thread, ``PARKLAND_JOBS`` not 1) and the run is at most PARALLEL_MAX_ROWS parcels + firms."""
     n = (len(a.parcels) if a.parcels is not None else 0) + (len(a.firms) if a.firms is not None else 0)
-    return not others and n <= PARALLEL_MAX_ROWS
+    return can_fork() and n <= PARALLEL_MAX_ROWS
 
 
 def run_lanes(second: list[tuple[str, Callable[[], object]]],
@@ -148,32 +140,21 @@ def run_lanes(second: list[tuple[str, Callable[[], object]]],
         for _, fn in [*first, *second]:
             fn()
         return
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent
-        os.close(r)
-        code = 0
-        try:
-            for _, fn in second:
-                fn()
-        except BaseException:
-            code = 1
-            os.write(w, traceback.format_exc().encode("utf-8", "replace")[-4000:])
-        finally:
-            os.close(w)
-            os._exit(code)
-    os.close(w)
+
+    def lane() -> None:
+        for _, fn in second:
+            fn()
+
+    job = fork_call(lane)
     try:
         for _, fn in first:
             fn()
     finally:
-        with os.fdopen(r, "rb") as fh:
-            msg = fh.read().decode("utf-8", "replace")
-        _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        names = ", ".join(n for n, _ in second)
-        raise RuntimeError(f"writing {names} in the second process failed (exit {code}):\n{msg}".rstrip())
+        try:
+            job.result()
+        except ChildFailed as err:
+            names = ", ".join(n for n, _ in second)
+            raise RuntimeError(f"writing {names} in the second process failed:\n{err}") from None
 
 
 def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
