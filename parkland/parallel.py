@@ -72,6 +72,12 @@ class Forked:
         return self._value
 
 
+    def __del__(self) -> None:  # an error in the parent before the result was asked for: no stray child
+        import contextlib
+
+        with contextlib.suppress(Exception):  # interpreter shutdown
+            self.cancel()
+
     def cancel(self) -> None:
         """Stop the child (when its result is no longer wanted, e.g. after an error here)."""
         if not self._done:

@@ -269,33 +269,35 @@ def assess(
     def a_file(obj: Any) -> bool:
         return isinstance(obj, (str, os.PathLike)) and Path(obj).is_file()
 
-    # the firm table is read by a second process while this one reads the parcel layer (two files on
-    # two cores); its rows and records come back the same as when read here
+    # the firm table is read by a second process while this one reads and measures the parcel layer (two
+    # files on two cores); its rows and records come back the same as when read here, in the same places
     firm_job = (fork_call(lambda: read_firms(firms, sheet=firms_sheet))
                 if a_file(firms) and a_file(parcels) and can_fork() else None)
     p_path = None if isinstance(parcels, pd.DataFrame) else parcels
-    try:
-        p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id,
-                     engine=io_engine)
-    except BaseException:
-        if firm_job is not None:
-            firm_job.cancel()
-        raise
+    p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
     if "source_row" not in p_raw:
         p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
-    f_loaded = None
-    if firm_job is not None:
-        try:
-            f_loaded = firm_job.result()
-        except ChildFailed:  # read it here instead: the same error, raised and reported the usual way
-            f_loaded = None
-    if f_loaded is not None:
-        recs.append(f_loaded.recon)
-        inputs["firms"] = _input_meta(f_loaded.meta)
-        f_raw = f_loaded.frame
-        del f_loaded
-    else:
+    firm_slot = len(recs)
+    f_raw = None
+    if firm_job is None:
         f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
+    else:
+        inputs["firms"] = {}  # keeps its place in the summary; filled when the table arrives
+
+    def firm_table(current: pd.DataFrame | None) -> pd.DataFrame:
+        """The firm table: ``current`` (read here, or already arrived), or the second process's."""
+        nonlocal firm_job
+        if firm_job is None:
+            return current
+        try:
+            loaded = firm_job.result()
+        except ChildFailed:  # read it here instead: the same error, raised and reported the usual way
+            loaded = read_firms(firms, sheet=firms_sheet)
+        firm_job = None
+        recs.insert(firm_slot, loaded.recon)
+        inputs["firms"] = _input_meta(loaded.meta)
+        return loaded.frame
+
     l_raw = take(links, "links", read_links)
     prev_raw = take(previous_firms, "previous_firms", read_firms, source="previous_firms")
     ov = take(overrides, "overrides", read_overrides)
@@ -307,7 +309,7 @@ def assess(
         inputs[f"raster_{name}"] = {"file": Path(str(path)).name, "sha256": sha256_file(path)}
     audit_parts: list[pd.DataFrame] = []
     if ov is not None:
-        before = apply_overrides_before(f_raw, ov)
+        before = apply_overrides_before(firm_table(f_raw), ov)
         f_raw = before.frame
         recs.append(before.recon)
         audit_parts.append(before.meta.get("audit"))
@@ -342,6 +344,7 @@ def assess(
     zs = st.zonal_stats(pcl, rasters) if rasters else None
 
     step("link")
+    f_raw = firm_table(f_raw)
     yr = _year_of(f_raw, year)
     linked = st.link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
                         park_boundary=boundary_park, floor_area_m2=floor_area)
