@@ -50,3 +50,23 @@ def test_run_prints_the_table(tmp_path):
     assert row[:3] == ["10000", "10000", "pandas"]
     assert (tmp_path / "out-10000-pandas" / "map.html").is_file()
     assert (tmp_path / "baseline-10000" / "map.html").is_file()
+
+
+def test_bench_outputs_prints_old_beside_new(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_outputs.py"), "--size", "2000",
+                          "--workdir", str(tmp_path), "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
+    assert lines[0].split() == ["step", "old", "s", "new", "s", "new/old"]
+    steps = [ln.split("  ")[0] for ln in lines[1:]]
+    assert steps[0].startswith("read parcels + firms") and steps[1].startswith("firms.csv")
+    assert steps[2].startswith("cleanup.xlsx") and steps[3].startswith("grades.xlsx 2000×")
+    assert steps[4].startswith("write_outputs")
+    for ln in lines[1:]:
+        old_s, new_s, ratio = (float(x) for x in ln.split()[-3:])
+        assert old_s > 0 and new_s > 0 and ratio > 0
+        if old_s >= 0.5:  # printed to 2 decimals: the ratio is checkable when the times are not tiny
+            assert abs(ratio - new_s / old_s) < 0.05
+    # both output folders were written in full
+    for lane in ("one", "two"):
+        assert (tmp_path / "bench-outputs-2000" / lane / "summary.json").is_file()
