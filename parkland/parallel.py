@@ -5,96 +5,133 @@ table while the parcel layer is read (:func:`parkland.pipeline.assess`), and wri
 parcel layer and the map are written (:mod:`parkland.report.output`). A fork shares the parent's memory
 copy-on-write, so nothing is copied up front; the child's result comes back pickled through a pipe.
 
-Forking is used only when it is safe and useful (:func:`can_fork`): POSIX, two or more cores, and no
-other thread in the process (a fork copies only the calling thread, so a dask client's or a notebook
-kernel's threads would be lost in the child). ``PARKLAND_JOBS=1`` turns it off.
+Forking is used only when it is safe and useful (:func:`can_fork`): Linux, two or more cores, and no
+other Python thread in the process (a fork copies only the calling thread, so a dask client's or a
+notebook kernel's threads would be lost in the child). ``PARKLAND_JOBS=1`` turns it off. When the fork
+itself fails (no memory, a process limit) the caller runs the work here instead (:class:`ForkFailed`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 
-def can_fork() -> bool:
-    """True when a forked helper process is safe and useful here (see the module text)."""
+def can_fork(*, check_cpus: bool = True) -> bool:
+    """True when a forked helper process is safe (and, with ``check_cpus``, useful) here."""
     if os.environ.get("PARKLAND_JOBS", "").strip() == "1" or not hasattr(os, "fork"):
         return False
-    if (os.cpu_count() or 1) < 2:
+    if not sys.platform.startswith("linux"):  # macOS: fork without exec is unsafe after system frameworks
+        return False
+    if check_cpus and (os.cpu_count() or 1) < 2:
         return False
     others = [t for t in threading.enumerate() if t is not threading.current_thread()
               and type(t).__name__ != "TMonitor"]  # tqdm's idle monitor thread is harmless
     return not others
 
 
+class ChildFailed(RuntimeError):
+    """The forked call failed and its exception could not be brought back; the message is the child's
+    traceback."""
+
+
+class ForkFailed(OSError):
+    """``os.fork`` itself failed: run the work in this process instead."""
+
+
+def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in the child
+    code = 0
+    try:
+        payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as err:  # KeyboardInterrupt and SystemExit simply end the child
+        code = 1
+        text = traceback.format_exc()[-4000:]
+        try:
+            payload = pickle.dumps(("error", err, text), protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(payload)  # an exception that cannot be rebuilt travels as text
+        except Exception:
+            payload = pickle.dumps(("error", None, text))
+    try:
+        with os.fdopen(w, "wb") as fh:
+            fh.write(payload)
+    finally:
+        os._exit(code)
+
+
 class Forked:
-    """A call running in a forked child; :meth:`result` waits for it and returns its value (or raises
-    ``ChildFailed`` with the child's traceback)."""
+    """A call running in a forked child; :meth:`result` waits for it and returns its value or raises its
+    exception (the same type, with the child's traceback as a note; :class:`ChildFailed` when the
+    exception could not travel or the child died)."""
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child; its result is checked by the parent
+        try:
+            pid = os.fork()
+        except OSError as err:
             os.close(r)
-            code = 0
-            try:
-                payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:
-                code = 1
-                payload = pickle.dumps(("error", traceback.format_exc()[-4000:]))
-            try:
-                with os.fdopen(w, "wb") as fh:
-                    fh.write(payload)
-            finally:
-                os._exit(code)
+            os.close(w)
+            raise ForkFailed(err.errno, f"fork failed: {err.strerror}") from err
+        if pid == 0:  # pragma: no cover - the child
+            os.close(r)
+            _child(fn, w)
         os.close(w)
-        self._pid, self._fd, self._done = pid, r, False
-        self._value: Any = None
+        self._pid: int | None = pid
+        self._fd: int | None = r
+        self._outcome: tuple | None = None
 
-    def result(self) -> Any:
-        if not self._done:
-            with os.fdopen(self._fd, "rb") as fh:
-                data = fh.read()
-            _, status = os.waitpid(self._pid, 0)
-            self._done = True
+    def _wait(self) -> tuple:
+        if self._outcome is None:
+            data = b""
+            try:
+                fd, self._fd = self._fd, None
+                with os.fdopen(fd, "rb") as fh:  # closes the pipe, also when interrupted
+                    data = fh.read()
+            finally:
+                pid, self._pid = self._pid, None
+                _, status = os.waitpid(pid, 0)
             code = os.waitstatus_to_exitcode(status)
             try:
-                kind, value = pickle.loads(data)
-            except Exception:  # the child died before it could say (killed, out of memory)
-                kind, value = "error", f"the child process ended with exit code {code} and no result"
-            if kind != "ok":
-                raise ChildFailed(value)
-            self._value = value
-        return self._value
+                self._outcome = pickle.loads(data)
+            except Exception:  # killed, out of memory: nothing (or half) was written
+                self._outcome = ("error", None, f"the child process ended with exit code {code} and no result")
+        return self._outcome
 
-
-    def __del__(self) -> None:  # an error in the parent before the result was asked for: no stray child
-        import contextlib
-
-        with contextlib.suppress(Exception):  # interpreter shutdown
-            self.cancel()
+    def result(self) -> Any:
+        outcome = self._wait()
+        if outcome[0] == "ok":
+            return outcome[1]
+        _, err, text = outcome
+        if isinstance(err, BaseException):
+            err.add_note(f"(raised in a forked parkland process)\n{text}")
+            raise err
+        raise ChildFailed(text)
 
     def cancel(self) -> None:
-        """Stop the child (when its result is no longer wanted, e.g. after an error here)."""
-        if not self._done:
-            import contextlib
-            import signal
-
-            with contextlib.suppress(ProcessLookupError):  # it had just ended
-                os.kill(self._pid, signal.SIGKILL)
+        """Stop the child and reap it (when its result is no longer wanted, e.g. after an error here)."""
+        if self._pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # it had just ended
+            os.kill(self._pid, signal.SIGKILL)
+        if self._fd is not None:
             os.close(self._fd)
-            os.waitpid(self._pid, 0)
-            self._done = True
+            self._fd = None
+        os.waitpid(self._pid, 0)
+        self._pid = None
+        self._outcome = ("error", None, "cancelled")
 
-
-class ChildFailed(RuntimeError):
-    """The forked call raised; the message is the child's traceback."""
+    def __del__(self) -> None:  # no stray child when the parent drops the job without asking
+        with contextlib.suppress(Exception):
+            self.cancel()
 
 
 def fork_call(fn: Callable[[], Any]) -> Forked:
-    """Start ``fn()`` in a forked child process; ``.result()`` gives its return value."""
+    """Start ``fn()`` in a forked child process; ``.result()`` gives its return value. Raises
+    :class:`ForkFailed` when the OS cannot fork."""
     return Forked(fn)

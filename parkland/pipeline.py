@@ -6,6 +6,7 @@ reconciliation records together and returns an :class:`Assessment` that can writ
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -264,87 +265,103 @@ def assess(
         return loaded.frame
 
     from .io.overrides import read_overrides
-    from .parallel import ChildFailed, can_fork, fork_call
+    from .parallel import ChildFailed, ForkFailed, can_fork, fork_call
 
     def a_file(obj: Any) -> bool:
         return isinstance(obj, (str, os.PathLike)) and Path(obj).is_file()
 
     # the firm table is read by a second process while this one reads and measures the parcel layer (two
     # files on two cores); its rows and records come back the same as when read here, in the same places
-    firm_job = (fork_call(lambda: read_firms(firms, sheet=firms_sheet))
-                if a_file(firms) and a_file(parcels) and can_fork() else None)
-    p_path = None if isinstance(parcels, pd.DataFrame) else parcels
-    p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
-    if "source_row" not in p_raw:
-        p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
-    firm_slot = len(recs)
-    f_raw = None
-    if firm_job is None:
-        f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
-    else:
-        inputs["firms"] = {}  # keeps its place in the summary; filled when the table arrives
-
-    def firm_table(current: pd.DataFrame | None) -> pd.DataFrame:
-        """The firm table: ``current`` (read here, or already arrived), or the second process's."""
-        nonlocal firm_job
+    firm_job = None
+    if a_file(firms) and a_file(parcels) and can_fork():
+        with contextlib.suppress(ForkFailed):  # no fork (memory, process limit): read it here, in order
+            firm_job = fork_call(lambda: read_firms(firms, sheet=firms_sheet))
+    parcels_read = False
+    try:
+        p_path = None if isinstance(parcels, pd.DataFrame) else parcels
+        p_raw = take(parcels, "parcels", st.read_parcels, layer=parcels_layer, id_column=parcel_id, engine=io_engine)
+        if "source_row" not in p_raw:
+            p_raw.insert(0, "source_row", np.arange(1, len(p_raw) + 1))
+        parcels_read = True
+        firm_slot = len(recs)
+        f_raw = None
         if firm_job is None:
-            return current
-        try:
-            loaded = firm_job.result()
-        except ChildFailed:  # read it here instead: the same error, raised and reported the usual way
-            loaded = read_firms(firms, sheet=firms_sheet)
-        firm_job = None
-        recs.insert(firm_slot, loaded.recon)
-        inputs["firms"] = _input_meta(loaded.meta)
-        return loaded.frame
+            f_raw = take(firms, "firms", read_firms, sheet=firms_sheet)
+        else:
+            inputs["firms"] = {}  # keeps its place in the summary; filled when the table arrives
 
-    l_raw = take(links, "links", read_links)
-    prev_raw = take(previous_firms, "previous_firms", read_firms, source="previous_firms")
-    ov = take(overrides, "overrides", read_overrides)
-    bld_gdf = take(buildings, "buildings", read_layer, layer=buildings_layer, engine=io_engine, source="buildings")
-    parks_gdf = take(parks, "parks", read_layer, layer=parks_layer, engine=io_engine, source="parks")
-    for name, path in (rasters or {}).items():
-        from .io.tables import sha256_file
+        def firm_table(current: pd.DataFrame | None) -> pd.DataFrame:
+            """The firm table: ``current`` (read here, or already arrived), or the second process's."""
+            nonlocal firm_job
+            if firm_job is None:
+                return current
+            try:
+                loaded = firm_job.result()
+            except ChildFailed:  # read it here instead: the same error, raised and reported the usual way
+                loaded = read_firms(firms, sheet=firms_sheet)
+            firm_job = None
+            recs.insert(firm_slot, loaded.recon)
+            inputs["firms"] = _input_meta(loaded.meta)
+            return loaded.frame
 
-        inputs[f"raster_{name}"] = {"file": Path(str(path)).name, "sha256": sha256_file(path)}
-    audit_parts: list[pd.DataFrame] = []
-    if ov is not None:
-        before = apply_overrides_before(firm_table(f_raw), ov)
-        f_raw = before.frame
-        recs.append(before.recon)
-        audit_parts.append(before.meta.get("audit"))
-        extra = before.meta.get("links")
-        if extra is not None and len(extra):
-            l_raw = extra if l_raw is None else pd.concat([l_raw, extra], ignore_index=True)
-    if parks_gdf is not None and len(parks_gdf) and "park" not in parks_gdf.columns:
-        name_col = detect_park_name_column(parks_gdf)
-        if name_col is not None:
-            parks_gdf = parks_gdf.assign(park=parks_gdf[name_col])
+        l_raw = take(links, "links", read_links)
+        prev_raw = take(previous_firms, "previous_firms", read_firms, source="previous_firms")
+        ov = take(overrides, "overrides", read_overrides)
+        bld_gdf = take(buildings, "buildings", read_layer, layer=buildings_layer, engine=io_engine, source="buildings")
+        parks_gdf = take(parks, "parks", read_layer, layer=parks_layer, engine=io_engine, source="parks")
+        for name, path in (rasters or {}).items():
+            from .io.tables import sha256_file
 
-    step("geo")
-    geo = st.prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
-    recs.append(geo.recon)
-    pcl = geo.frame.reset_index(drop=True)
-    # keep what later stages need of the read and prepared layers, not the layers (memory at 1M parcels)
-    n_parcels_in, geom_name, pcl_crs = len(p_raw), geo.frame.geometry.name, geo.frame.crs
-    del p_raw, geo
-    if len(pcl) == 0:
-        raise InputError("宗地图层中没有可用的宗地（全部为空或无效几何）",
-                         "the parcel layer has no usable parcel (all geometries empty or invalid)",
-                         file=p_path, hint_zh="请检查图层与 --parcels-layer", hint_en="check the layer and --parcels-layer")
-    boundary_park = None
-    if parks_gdf is not None and len(parks_gdf):
-        boundary_park = assign_parks(pcl.assign(park=None), parks_gdf)
-    bm = None
-    floor_area = None
-    if bld_gdf is not None:
-        bm = building_metrics(pcl, bld_gdf)
-        recs.append(bm.recon)
-        floor_area = bm.frame["floor_area_m2"]
-    zs = st.zonal_stats(pcl, rasters) if rasters else None
+            inputs[f"raster_{name}"] = {"file": Path(str(path)).name, "sha256": sha256_file(path)}
+        audit_parts: list[pd.DataFrame] = []
+        if ov is not None:
+            before = apply_overrides_before(firm_table(f_raw), ov)
+            f_raw = before.frame
+            recs.append(before.recon)
+            audit_parts.append(before.meta.get("audit"))
+            extra = before.meta.get("links")
+            if extra is not None and len(extra):
+                l_raw = extra if l_raw is None else pd.concat([l_raw, extra], ignore_index=True)
+        if parks_gdf is not None and len(parks_gdf) and "park" not in parks_gdf.columns:
+            name_col = detect_park_name_column(parks_gdf)
+            if name_col is not None:
+                parks_gdf = parks_gdf.assign(park=parks_gdf[name_col])
 
-    step("link")
-    f_raw = firm_table(f_raw)
+        step("geo")
+        geo = st.prepare_parcels(p_raw, crs=crs, area_basis=area_basis, source="parcels", path=p_path)
+        recs.append(geo.recon)
+        pcl = geo.frame.reset_index(drop=True)
+        # keep what later stages need of the read and prepared layers, not the layers (memory at 1M parcels)
+        n_parcels_in, geom_name, pcl_crs = len(p_raw), geo.frame.geometry.name, geo.frame.crs
+        del p_raw, geo
+        if len(pcl) == 0:
+            raise InputError("宗地图层中没有可用的宗地（全部为空或无效几何）",
+                             "the parcel layer has no usable parcel (all geometries empty or invalid)",
+                             file=p_path, hint_zh="请检查图层与 --parcels-layer", hint_en="check the layer and --parcels-layer")
+        boundary_park = None
+        if parks_gdf is not None and len(parks_gdf):
+            boundary_park = assign_parks(pcl.assign(park=None), parks_gdf)
+        bm = None
+        floor_area = None
+        if bld_gdf is not None:
+            bm = building_metrics(pcl, bld_gdf)
+            recs.append(bm.recon)
+            floor_area = bm.frame["floor_area_m2"]
+        zs = st.zonal_stats(pcl, rasters) if rasters else None
+
+        step("link")
+        f_raw = firm_table(f_raw)
+    except BaseException:
+        # the same error as the serial order gives: the parcel layer's, else the firm table's, else this one
+        if firm_job is not None:
+            if not parcels_read:
+                firm_job.cancel()
+            else:
+                try:
+                    firm_job.result()  # raises the firm table's error, if it had one
+                except ChildFailed:
+                    read_firms(firms, sheet=firms_sheet)  # its error, raised here the usual way
+        raise
     yr = _year_of(f_raw, year)
     linked = st.link_firms(f_raw, pcl, l_raw, area_column="land_area_mu", firm_coords=firm_coords,
                         park_boundary=boundary_park, floor_area_m2=floor_area)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -12,7 +13,7 @@ import pytest
 
 from parkland import assess
 from parkland.errors import InputError
-from parkland.parallel import ChildFailed, can_fork, fork_call
+from parkland.parallel import ChildFailed, ForkFailed, can_fork, fork_call
 
 
 def test_result_comes_back_from_the_child() -> None:
@@ -24,13 +25,50 @@ def test_result_comes_back_from_the_child() -> None:
     assert job.result() is got  # asked twice: the same value, no second wait
 
 
-def test_child_error_is_raised_with_its_traceback() -> None:
+def test_child_error_comes_back_as_itself() -> None:
     def boom() -> None:
         raise ValueError("第 7 行 bad value")
 
-    with pytest.raises(ChildFailed, match="第 7 行 bad value") as err:
+    job = fork_call(boom)
+    with pytest.raises(ValueError, match="第 7 行 bad value") as err:
+        job.result()
+    notes = "\n".join(getattr(err.value, "__notes__", []))
+    assert "forked parkland process" in notes and "Traceback" in notes and "boom" in notes
+    with pytest.raises(ValueError):  # asked again: the same failure, not None
+        job.result()
+
+
+class Unpicklable(Exception):
+    def __init__(self, a: str, b: str) -> None:  # pickle rebuilds with one argument: fails
+        super().__init__(f"{a}/{b}")
+
+
+def test_an_error_that_cannot_travel_comes_back_as_text() -> None:
+    def boom() -> None:
+        raise Unpicklable("x", "y")
+
+    with pytest.raises(ChildFailed, match="Unpicklable: x/y"):
         fork_call(boom).result()
-    assert "Traceback" in str(err.value) and "boom" in str(err.value)
+
+
+def test_fork_failure_leaks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(os, "fork", no_fork)
+    with pytest.raises(ForkFailed):
+        fork_call(lambda: 1)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_cancel_after_result_leaves_other_files_alone(tmp_path: Path) -> None:
+    job = fork_call(lambda: 5)
+    assert job.result() == 5
+    with open(tmp_path / "x", "w") as fh:  # may get the pipe's old descriptor number
+        job.cancel()
+        fh.write("still open")
+    assert (tmp_path / "x").read_text() == "still open"
 
 
 def test_cancel_stops_the_child(tmp_path: Path) -> None:
@@ -94,3 +132,40 @@ def test_unreadable_firm_table_is_the_usual_input_error(small_park, tmp_path, mo
     with pytest.raises(InputError) as err:
         assess(small_park["parcels"], bad, parcels_layer="zongdi")
     assert "bad.csv" in str(err.value)
+
+
+def _children() -> set[int]:
+    """Child processes of this process (running or not yet reaped), from /proc."""
+    out: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        out |= {int(x) for x in (task / "children").read_text().split()}
+    return out
+
+
+def test_errors_come_in_the_serial_order(small_park, tmp_path, monkeypatch) -> None:
+    _alone(monkeypatch)
+    bad_firms = tmp_path / "bad.csv"
+    bad_firms.write_text("名字,地址\n甲,乙\n", encoding="utf-8")
+    bad_links = tmp_path / "badlinks.csv"
+    bad_links.write_text("x,y\n1,2\n", encoding="utf-8")
+    seen = []
+    before = _children()
+    for jobs in ("2", "1"):
+        monkeypatch.setenv("PARKLAND_JOBS", jobs)
+        with pytest.raises(InputError) as err:
+            assess(small_park["parcels"], bad_firms, parcels_layer="zongdi", links=bad_links)
+        seen.append(str(err.value).splitlines()[0])
+        assert _children() <= before
+    assert seen[0] == seen[1] and "bad.csv" in seen[0]  # the firm table's error, as read in order
+
+
+def test_no_stray_reader_after_a_parcel_error(small_park, tmp_path, monkeypatch) -> None:
+    _alone(monkeypatch)
+    empty = tmp_path / "empty.gpkg"
+    import geopandas as gpd
+
+    gpd.GeoDataFrame({"宗地代码": []}, geometry=[], crs="EPSG:4523").to_file(empty, layer="zongdi")
+    before = _children()
+    with pytest.raises(InputError) as err:  # the error is kept alive here, as a REPL would
+        assess(empty, small_park["firms"], parcels_layer="zongdi")
+    assert _children() <= before and "宗地" in str(err.value)

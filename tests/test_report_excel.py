@@ -332,3 +332,39 @@ def test_excel_serials_match_xlsxwriter():
     want = [_datetime_to_excel_datetime(d.to_pydatetime(), False, True) for d in days[:-1]]
     assert got[:-1].tolist() == want and np.isnan(got[-1])
     assert want[1:3] == [59, 61]
+
+
+@pytest.mark.parametrize("rows", [10, 250], ids=["cell-by-cell", "row-xml"])
+def test_rich_text_lookalikes_stay_plain_text_everywhere(tmp_path, rows):
+    import python_calamine
+
+    name = "<r>甲&乙公司</r>"
+    df = pd.DataFrame({"name": [name] + ["普通企业"] * (rows - 1), "tax_wan": np.arange(rows, dtype=float)})
+    p = write_workbook(tmp_path / "r.xlsx", [Sheet("s", df, {"tax_wan": "<r>A&B</r>"})],
+                       notes={"<r>x</r>": "<r>A&B</r>"})
+    wb = openpyxl.load_workbook(p)  # a corrupt file fails to parse here
+    assert wb["s"]["A2"].value == name and wb["s"]["B1"].value == "<r>A&B</r>"
+    assert wb["说明"]["A2"].value == "<r>x</r>" and wb["说明"]["B2"].value == "<r>A&B</r>"
+    cal = python_calamine.CalamineWorkbook.from_path(str(p)).get_sheet_by_name("s").to_python()
+    assert cal[1][0] == name and len(cal) == rows + 1
+
+
+def test_dates_far_ahead_and_with_time_zones(tmp_path, monkeypatch):
+    """9999-12-31 (a common "no end date") and a time-zone-aware column: the same cells on both paths
+    (the local wall-clock time), exact serial numbers."""
+    t = pd.Series(pd.to_datetime(["9999-12-31", "2300-01-01", "2024-06-30 08:00"], format="mixed"))
+    assert excel.excel_serials(t).tolist() == [2958465.0, 146099.0, 45473 + 8 / 24]  # as xlsxwriter
+    aware = pd.Series(pd.to_datetime(["2024-01-01 08:00"] * 3).tz_localize("Asia/Shanghai"))
+    df = pd.DataFrame({"end_date": t.astype("datetime64[us]"), "stopped_since": aware})
+    got = {}
+    for fast in (False, True):
+        monkeypatch.setattr(excel, "FAST_ROWS", 0 if fast else 10**9)
+        ws = openpyxl.load_workbook(write_workbook(tmp_path / f"d{fast}.xlsx", [Sheet("s", df)]))["s"]
+        got[fast] = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+    assert got[True] == got[False]
+    assert got[True][0][0].year == 9999 and got[True][0][1].hour == 8  # Shanghai wall time, not UTC
+
+
+def test_a_long_sheet_without_columns(tmp_path):
+    p = write_workbook(tmp_path / "z.xlsx", [Sheet("s", pd.DataFrame(index=range(201)))])
+    assert openpyxl.load_workbook(p)["s"].max_column == 1

@@ -53,3 +53,36 @@ def test_csv_same_bytes_twice(tmp_path: Path) -> None:
     assert a == b
     back = pd.read_csv(tmp_path / "a.csv", encoding="utf-8-sig")
     np.testing.assert_array_equal(back["v"].to_numpy(), df["v"].to_numpy())  # shortest round-trip form
+
+
+def test_csv_other_types_are_written_as_text(tmp_path: Path) -> None:
+    df = pd.DataFrame({
+        "period": pd.period_range("2024-01", periods=2, freq="M"),
+        "interval": pd.arrays.IntervalArray.from_breaks([0, 1, 2]),
+        "wait": pd.to_timedelta(["1 days", None]),
+        "utc": pd.to_datetime(["2023-12-31 16:30", "2024-01-01 00:00"]).tz_localize("UTC"),
+        "fine": pd.to_datetime(["2024-01-01 00:00:00.5", "2024-01-02 00:00:00"], format="mixed"),
+        "cat": pd.Categorical(["甲", None]),
+        None: [1, 2],
+    })
+    path = export.write_csv(df, tmp_path / "t.csv")
+    assert path.read_text("utf-8-sig").splitlines()[0] == '"period","interval","wait","utc","fine","cat",""'
+    back = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert back["period"].tolist() == ["2024-01", "2024-02"]
+    assert back["interval"].tolist() == ["(0, 1]", "(1, 2]"]
+    assert back["wait"].tolist() == ["1 days", ""]
+    assert back["utc"].tolist() == ["2023-12-31 16:30:00+00:00", "2024-01-01 00:00:00+00:00"]
+    assert pd.to_datetime(back["fine"], format="mixed").tolist() == df["fine"].tolist()  # the half second kept
+    assert back["cat"].tolist() == ["甲", ""]
+
+
+def test_csv_one_column_with_gaps_keeps_its_rows(tmp_path: Path) -> None:
+    df = pd.DataFrame({"note": ["a", None, np.nan, "b"]})
+    back = pd.read_csv(export.write_csv(df, tmp_path / "t.csv"), encoding="utf-8-sig")
+    assert len(back) == 4 and back["note"].iloc[3] == "b"
+
+
+def test_csv_repeated_column_names(tmp_path: Path) -> None:
+    df = pd.DataFrame([["=1", 2.5], ["x", 3.0]], columns=["firms", "firms"])
+    text = export.write_csv(df, tmp_path / "t.csv").read_text("utf-8-sig")
+    assert text.splitlines()[0].count("firms") == 2 and "'=1" in text

@@ -24,8 +24,16 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
             if ws.title != "说明"}
 
 
+def _alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    alone = [threading.current_thread()]
+    monkeypatch.setattr(threading, "enumerate", lambda: alone)  # other test modules may leave threads
+
+
 def test_two_lanes_write_the_same_files(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _alone(monkeypatch)
     one = output.write_outputs(result, tmp_path / "one", jobs=1, map_html=False)
     two = output.write_outputs(result, tmp_path / "two", jobs=2, map_html=False)
     names = sorted(p.name for p in one.iterdir())
@@ -42,17 +50,52 @@ def test_two_lanes_write_the_same_files(result, tmp_path: Path, monkeypatch: pyt
 
 
 def test_second_process_failure_is_raised(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _alone(monkeypatch)
+
     def broken(*a, **k):
         raise OSError("磁盘已满 disk full")
 
     monkeypatch.setattr(output, "write_workbook", broken)
-    with pytest.raises(RuntimeError, match="disk full") as err:
+    with pytest.raises(OSError, match="disk full") as err:  # the child's error, as itself
         output.write_outputs(result, tmp_path / "o", jobs=2, map_html=False)
-    assert "cleanup.xlsx" in str(err.value) and "second process" in str(err.value)
+    notes = "\n".join(err.value.__notes__)
+    assert "cleanup.xlsx" in notes and "second process" in notes and "Traceback" in notes
     # this process's own file was still written, atomically, but summary.json (written last, when the
     # folder is complete) is not; no temporary file is left behind
     assert (tmp_path / "o" / "parcels.gpkg").is_file() and not (tmp_path / "o" / "summary.json").exists()
     assert [p.name for p in (tmp_path / "o").iterdir() if p.name.startswith(".")] == []
+
+
+def test_input_error_in_either_lane_stays_an_input_error(result, tmp_path, monkeypatch) -> None:
+    from parkland.errors import InputError
+
+    _alone(monkeypatch)
+
+    def bad(*a, **k):
+        raise InputError("公示名单不得公开数值列", "the notice list may not publish figures")
+
+    monkeypatch.setattr(output, "notice_list", bad)
+    with pytest.raises(InputError, match="公示名单"):
+        output.write_outputs(result, tmp_path / "o", jobs=2, map_html=False)
+    # this process's error wins; the child's is added as a note after it finished its files
+    monkeypatch.setattr(output, "write_gpkg_layers", bad)
+    with pytest.raises(InputError) as err:
+        output.write_outputs(result, tmp_path / "p", jobs=2, map_html=False)
+    assert any("second process" in n and "InputError" in n for n in err.value.__notes__)
+    assert (tmp_path / "p" / "firms.csv").is_file()
+
+
+def test_no_fork_means_the_same_files_here(result, tmp_path, monkeypatch) -> None:
+    import errno
+
+    _alone(monkeypatch)
+
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    out = output.write_outputs(result, tmp_path / "o", jobs=2, map_html=False)
+    assert {"firms.csv", "grades.xlsx", "summary.json"} <= {p.name for p in out.iterdir()}
 
 
 def test_run_lanes_order_and_fallback(tmp_path: Path) -> None:
@@ -85,3 +128,11 @@ def test_parallel_only_when_safe(result, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("PARKLAND_JOBS")
     monkeypatch.setattr(output, "PARALLEL_MAX_ROWS", 3)
     assert not output._parallel_ok(result)
+
+
+def test_lists_as_csv_in_english_have_distinct_headers(result, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(output, "XLSX_MAX_ROWS", 0)  # every list goes to CSV
+    out = output.write_outputs(result, tmp_path / "o", lang="en", jobs=1, map_html=False)
+    head = (out / "cleanup.csv").read_text("utf-8-sig").splitlines()[0].split(",")
+    assert len(head) == len(set(head)) and '"firms"' in head and '"firms (firm_count)"' in head
+    assert (out / "grades.csv").is_file() and (out / "notice.csv").is_file()

@@ -16,8 +16,10 @@ formats, fitted column widths, a notes sheet, never a formula.
   with Arrow and numpy, instead of xlsxwriter's Python call per cell (4–8× faster): xlsxwriter writes the
   workbook (styles, header, widths, panes, filter, notes) and the rows are put into its sheet XML after.
   The row XML is what xlsxwriter writes in ``constant_memory`` mode, byte for byte (inline strings,
-  ``%.16G`` numbers, its control-character escapes and whitespace rule; tested against it), except that
-  a text shaped like ``<r>…</r>`` is escaped where xlsxwriter would pass it through raw.
+  ``%.16G`` numbers, its control-character escapes and whitespace rule; tested against it) — except the
+  style numbers when xlsxwriter would meet the formats in another order (each file is consistent), and
+  a text shaped like ``<r>…</r>``, escaped where xlsxwriter would copy it raw (the cell-by-cell path
+  writes such a text as a rich string of plain runs, :func:`write_text`).
 * The workbook's creation time honours ``SOURCE_DATE_EPOCH``; the file is written atomically. The same
   frames give workbooks with equal cell values and formats.
 """
@@ -215,16 +217,35 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
             ws = wb.add_worksheet(safe_sheet_name("说明" if lang != "en" else "notes", taken))
             ws.set_column(0, 0, 24)
             ws.set_column(1, 1, 80)
-            ws.write_string(0, 0, "项目" if lang != "en" else "item", head)
-            ws.write_string(0, 1, "内容" if lang != "en" else "value", head)
+            write_text(ws, 0, 0, "项目" if lang != "en" else "item", head)
+            write_text(ws, 0, 1, "内容" if lang != "en" else "value", head)
             for i, (k, v) in enumerate(notes.items(), start=1):
                 text = "" if v is None else str(v)
-                ws.write_string(i, 0, str(k))
-                ws.write_string(i, 1, text, fmts["quote"] if text.startswith(FORMULA_START) else None)
+                write_text(ws, i, 0, str(k))
+                write_text(ws, i, 1, text, fmts["quote"] if text.startswith(FORMULA_START) else None)
         wb.close()
         if fast:
             _put_rows(tmp, fast)
     return path
+
+
+_RICH_LOOKALIKE = re.compile(r"<r>.*</r>", flags=re.S)
+
+
+def write_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> None:
+    """One text cell through xlsxwriter, exactly as given. A text shaped like ``<r>…</r>`` goes in as a
+    rich string of plain runs (xlsxwriter would copy it into the XML raw and corrupt the file)."""
+    if _RICH_LOOKALIKE.fullmatch(text):
+        parts: list[Any] = [text[:1], text[1:-1], text[-1:]]  # xlsxwriter needs three fragments or more
+        ws.write_rich_string(row, col, *parts, *([fmt] if fmt is not None else []))
+    else:
+        ws.write_string(row, col, text, fmt)
+
+
+def _naive_dates(s: pd.Series) -> pd.Series:
+    """Datetimes for Excel: parsed, and a time-zone-aware column as its local wall-clock time."""
+    t = pd.to_datetime(s, errors="coerce")
+    return t.dt.tz_localize(None) if getattr(t.dt, "tz", None) is not None else t
 
 
 def _kind(s: pd.Series) -> str:
@@ -260,7 +281,7 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
         if k == "num":
             arrays.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         elif k == "date":
-            arrays.append(pd.to_datetime(s, errors="coerce").dt.to_pydatetime())
+            arrays.append(_naive_dates(s).dt.to_pydatetime())
         else:
             obj = s.astype(object)
             present = obj.notna().to_numpy(bool)
@@ -294,9 +315,9 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
         ws.set_row(0, 15 * min(head_lines, 4) + 2)
 
     for j, h in enumerate(headers):
-        ws.write_string(0, j, h, head)
+        write_text(ws, 0, j, h, head)
     quote = fmts["quote"]
-    if n > FAST_ROWS:
+    if n > FAST_ROWS and cols:
         ws.freeze_panes(1, 0)
         if cols:
             ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
@@ -306,7 +327,7 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
             fmt = cell_fmts[j]
             style = fmt._get_xf_index() if fmt is not None else None  # the index the styles sheet gets
             if k == "date":
-                spec.append(("num", excel_serials(pd.to_datetime(df[cols[j]].iloc[:n], errors="coerce")), style))
+                spec.append(("num", excel_serials(_naive_dates(df[cols[j]].iloc[:n])), style))
             else:
                 spec.append((k, arrays[j], style))
         return _Rows(spec, n, quote._get_xf_index())
@@ -326,7 +347,11 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
             vals = list(a)
             risky = pd.Series(a, dtype=object).str.startswith(FORMULA_START).fillna(False).to_numpy(bool)
             fm = [quote if x else None for x in risky.tolist()]
-            columns.append((vals, ws.write_string, fm))
+            rich = pd.Series(a, dtype=object).str.fullmatch(_RICH_LOOKALIKE).fillna(False).to_numpy(bool)
+            if rich.any():  # rare: this column's cells go through write_text
+                columns.append((vals, lambda r, c, v, f: write_text(ws, r, c, v, f), fm))
+            else:
+                columns.append((vals, ws.write_string, fm))
     for j, (vals, write, fm) in enumerate(columns):
         per_cell = isinstance(fm, list)
         columns[j] = (vals, write, fm, per_cell)
@@ -355,20 +380,21 @@ class _Rows:
     quote_style: int
 
 
-_EPOCH = np.datetime64("1899-12-31T00:00:00", "ns")
-_DAY_NS = 86_400_000_000_000
+_EPOCH_US = np.datetime64("1899-12-31T00:00:00", "us")
+_DAY_US = 86_400_000_000
 
 
 def excel_serials(t: pd.Series) -> np.ndarray:
     """Excel 1900-system serial numbers of naive datetimes (NaN where missing), computed as xlsxwriter
     does: days since 1899-12-31 + (seconds + µs / 10⁶) / 86400, minus 1 on 1900-01-01 (its time-only
-    rule), plus 1 after 1900-02-28 (Excel's leap day 1900-02-29)."""
-    v = t.to_numpy(dtype="datetime64[ns]")
+    rule), plus 1 after 1900-02-28 (Excel's leap day 1900-02-29). In microseconds, so every date pandas
+    holds (9999-12-31 included) is exact."""
+    v = t.to_numpy(dtype="datetime64[us]")
     ok = ~np.isnat(v)
-    ns = np.where(ok, (v - _EPOCH).astype("int64"), 0)
-    days = ns // _DAY_NS
-    rem = ns - days * _DAY_NS
-    secs, us = rem // 1_000_000_000, (rem % 1_000_000_000) // 1000
+    us_all = np.where(ok, (v - _EPOCH_US).astype("int64"), 0)
+    days = us_all // _DAY_US
+    rem = us_all - days * _DAY_US
+    secs, us = rem // 1_000_000, rem % 1_000_000
     serial = days + (secs.astype(float) + us.astype(float) / 1e6) / 86400
     serial = np.where(days == 1, serial - 1, serial)  # xlsxwriter's rule for ISO date 1900-W01-1 (1900-01-01)
     serial = np.where(serial > 59, serial + 1, serial)
@@ -476,8 +502,7 @@ def _put_rows(path: Path, fast: dict[int, _Rows]) -> None:
                 # deflate level 1: 3× faster than the default 6, the file ~25 % larger (``_compresslevel`` is
                 # what zipfile reads on 3.11–3.14; 3.13 added ``compress_level`` as its public name)
                 out._compresslevel = 1
-                big = rows.n * max(len(rows.columns), 1) > 20_000_000
-                with dst.open(out, "w", force_zip64=big) as fh:
+                with dst.open(out, "w", force_zip64=True) as fh:  # the size is known only at the end
                     fh.write(head.encode("utf-8"))
                     for a in range(0, rows.n, _CHUNK_ROWS):
                         fh.write(rows_xml(rows, a, a + _CHUNK_ROWS))

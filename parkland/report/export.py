@@ -53,10 +53,13 @@ def neutralise_text(s: pd.Series) -> pd.Series:
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     """:func:`neutralise_text` on every text column of a frame (geometry untouched)."""
     out = df.copy(deep=False)  # columns replaced below; the others are shared (copy-on-write)
-    for c in out.columns:
-        if isinstance(out[c].dtype, gpd.array.GeometryDtype):
+    for i in range(out.shape[1]):  # by position: repeated column names are columns too
+        s = out.iloc[:, i]
+        if isinstance(s.dtype, gpd.array.GeometryDtype):
             continue
-        out[c] = neutralise_text(out[c])
+        t = neutralise_text(s)
+        if t is not s:
+            out.isetitem(i, t)
     return out
 
 
@@ -79,21 +82,27 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
     """Columns as Arrow writes them the way pandas' ``to_csv`` would: booleans as ``True``/``False``,
-    dates as ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM:SS`` when a time of day is present), and object columns
-    that are not all text as ``str()`` of each value; missing cells stay missing (an empty field)."""
+    dates as ``YYYY-MM-DD``; other date-times, time-zone-aware ones (with their offset), durations,
+    periods, intervals and object columns that are not all text as their text (``str``); missing cells
+    stay missing (an empty field)."""
     out = df.copy(deep=False)
-    for c in out.columns:
-        s = out[c]
+    for i in range(out.shape[1]):  # by position: repeated column names are columns too
+        s = out.iloc[:, i]
         if pd.api.types.is_bool_dtype(s) or isinstance(s.dtype, pd.BooleanDtype):
             b = s.astype("boolean")
-            out[c] = pd.Series(np.where(b.fillna(False).to_numpy(bool), "True", "False"), index=s.index,
-                               dtype=object).where(b.notna(), None)
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            t = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-            fmt = "%Y-%m-%d" if bool((t.dropna() == t.dropna().dt.normalize()).all()) else "%Y-%m-%d %H:%M:%S"
-            out[c] = t.dt.strftime(fmt).astype(object).where(t.notna(), None)
+            t = pd.Series(np.where(b.fillna(False).to_numpy(bool), "True", "False"), index=s.index,
+                          dtype=object).where(b.notna(), None)
+        elif pd.api.types.is_datetime64_any_dtype(s) and getattr(s.dt, "tz", None) is None and bool(
+                (s.dropna() == s.dropna().dt.normalize()).all()):
+            t = s.dt.strftime("%Y-%m-%d").astype(object).where(s.notna(), None)
+        elif (pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s)
+              or isinstance(s.dtype, (pd.PeriodDtype, pd.IntervalDtype))):
+            t = s.astype(str).astype(object).where(s.notna(), None)
         elif pd.api.types.is_object_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-            out[c] = s.map(str, na_action="ignore").astype(object).where(s.notna(), None)
+            t = s.map(str, na_action="ignore").astype(object).where(s.notna(), None)
+        else:
+            continue
+        out.isetitem(i, t)
     return out
 
 
@@ -111,17 +120,26 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
     path = Path(path)
     data = neutralise_frame(df)
-    try:
-        table = pa.Table.from_pandas(_csv_ready(data).rename(columns=str), preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
-        table = None
+    arrow_errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError, TypeError)
+    table = None
+    # one column with a missing cell would be an empty line, which readers skip: pandas writes ""
+    if data.shape[1] > 1 or not data.isna().to_numpy().any():
+        try:
+            ready = _csv_ready(data)
+            ready.columns = ["" if pd.api.types.is_scalar(c) and pd.isna(c) else str(c) for c in ready.columns]
+            table = pa.Table.from_pandas(ready, preserve_index=False)
+        except arrow_errors:
+            table = None
     with atomic_path(path) as tmp:
+        if table is not None:
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write("\ufeff".encode())
+                    pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
+            except arrow_errors:  # a type Arrow cannot write as text: pandas writes the file instead
+                table = None
         if table is None:
             data.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-        else:
-            with open(tmp, "wb") as fh:
-                fh.write("\ufeff".encode())
-                pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
     return path
 
 

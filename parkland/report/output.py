@@ -6,7 +6,6 @@ contract's key columns, which are always present (missing values when unknown).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import recon
-from ..parallel import ChildFailed, can_fork, fork_call
+from ..parallel import ForkFailed, can_fork, fork_call
 from ..schema import FIRM_FIGURES, INDICATORS
 from .excel import Sheet, header, write_workbook
 from .export import write_csv, write_gpkg_layers, write_text
@@ -110,8 +109,13 @@ def _list(path: Path, frame: pd.DataFrame, sheets: list[Sheet], notes: dict, lis
     workbook's headers."""
     if lists == "xlsx" or len(frame) <= XLSX_MAX_ROWS:
         return write_workbook(path, sheets, lang=lang, notes=notes)
-    names = {c: sheets[0].headers.get(c) or header(c, lang) for c in frame.columns}
-    return write_csv(frame.rename(columns=names), path.with_suffix(".csv"))
+    heads = [sheets[0].headers.get(c) or header(c, lang) for c in frame.columns]
+    # a header text two columns share gets its column name (in English "firms" is firms and firm_count)
+    heads = [h if heads.count(h) == 1 or heads.index(h) == i else f"{h} ({c})"
+             for i, (h, c) in enumerate(zip(heads, frame.columns))]
+    out = frame.copy(deep=False)
+    out.columns = heads
+    return write_csv(out, path.with_suffix(".csv"))
 
 
 def _per_park(frame: pd.DataFrame) -> list:
@@ -133,28 +137,41 @@ def _parallel_ok(a: Assessment) -> bool:
 def run_lanes(second: list[tuple[str, Callable[[], object]]],
               first: list[tuple[str, Callable[[], object]]], *, parallel: bool) -> None:
     """Run the tasks of ``second`` in a forked child process while this process runs ``first``; or all
-    of them here, in order, when ``parallel`` is false. Every writer writes its file atomically, so a
-    failure leaves the old file or none. A failure in the child is raised here as ``RuntimeError`` with
-    the child's traceback, after this process's own tasks have finished."""
-    if not parallel or not second:
+    of them here, in order, when ``parallel`` is false or the OS cannot fork. Every writer writes its
+    file atomically, so a failure leaves the old file or none.
+
+    Errors: this process's own error wins (the child's, if any, is added to it as a note, after the
+    child has finished its files); else the child's error is raised as itself (an ``InputError`` stays
+    one), with its traceback and the files of its lane in notes."""
+    job = None
+    if parallel and second:
+        def lane() -> None:
+            for _, fn in second:
+                fn()
+
+        try:
+            job = fork_call(lane)
+        except ForkFailed:
+            job = None
+    if job is None:
         for _, fn in [*first, *second]:
             fn()
         return
-
-    def lane() -> None:
-        for _, fn in second:
-            fn()
-
-    job = fork_call(lane)
+    names = ", ".join(n for n, _ in second)
     try:
         for _, fn in first:
             fn()
-    finally:
+    except BaseException as err:
         try:
             job.result()
-        except ChildFailed as err:
-            names = ", ".join(n for n, _ in second)
-            raise RuntimeError(f"writing {names} in the second process failed:\n{err}") from None
+        except BaseException as child:
+            err.add_note(f"the second process (writing {names}) failed too: {type(child).__name__}: {child}")
+        raise
+    try:
+        job.result()
+    except BaseException as child:
+        child.add_note(f"while writing {names} in the second process")
+        raise
 
 
 def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
@@ -239,7 +256,7 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         here.append(("policy.toml", lambda: write_text(policy_text, out / "policy.toml")))
     summary: dict = {}
     here.append(("summary", lambda: summary.update(a.summary())))  # after the map (its warnings)
-    parallel = _parallel_ok(a) if jobs is None else jobs > 1 and hasattr(os, "fork")
+    parallel = _parallel_ok(a) if jobs is None else jobs > 1 and can_fork(check_cpus=False)
     run_lanes(there, here, parallel=parallel)
     write_text(dumps(summary), out / "summary.json")  # last: the folder is complete
     return out
