@@ -86,3 +86,28 @@ def test_csv_repeated_column_names(tmp_path: Path) -> None:
     df = pd.DataFrame([["=1", 2.5], ["x", 3.0]], columns=["firms", "firms"])
     text = export.write_csv(df, tmp_path / "t.csv").read_text("utf-8-sig")
     assert text.splitlines()[0].count("firms") == 2 and "'=1" in text
+
+
+def test_gpkg_in_slices_is_the_same_layer(tmp_path: Path, monkeypatch) -> None:
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+
+    n = 8
+    g = gpd.GeoDataFrame({
+        "parcel_id": [f"P{i}" for i in range(n)],
+        "note": pd.Series([None] * 3 + ["=x", "b", None, "c", "d"], dtype=object),  # empty in slice 1
+        "idle": pd.Series([None] * 3 + [True, False, True, None, False], dtype=object),
+        "tax_wan": [np.nan] * 3 + [1.5, 2.0, -0.5, 3.25, 4.0],
+        "firm_count": pd.array([None] * 3 + [1, 2, 3, 4, 5], dtype="Int64"),
+    }, geometry=[shapely.box(i, 0, i + 1, 1) for i in range(n)], crs="EPSG:4523")
+    whole = export.write_gpkg(g, tmp_path / "whole.gpkg", "parcels")
+    monkeypatch.setattr(export, "GPKG_CHUNK_ROWS", 3)
+    sliced = export.write_gpkg(g, tmp_path / "sliced.gpkg", "parcels")
+    a, b = (pyogrio.read_info(p, layer="parcels") for p in (whole, sliced))
+    assert a["features"] == b["features"] == n
+    assert a["fields"].tolist() == b["fields"].tolist() and a["dtypes"].tolist() == b["dtypes"].tolist()
+    x, y = (pyogrio.read_dataframe(p, layer="parcels") for p in (whole, sliced))
+    pd.testing.assert_frame_equal(pd.DataFrame(x.drop(columns="geometry")), pd.DataFrame(y.drop(columns="geometry")))
+    assert y["note"].tolist()[3] == "'=x" and y["idle"].tolist()[3:6] == [1, 0, 1]
+    assert x.geometry.geom_equals_exact(y.geometry, 0).all()

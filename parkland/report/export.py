@@ -164,15 +164,26 @@ def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+#: a layer longer than this is written in slices of this many features (appended in order), so the
+#: Arrow copy of one slice, not of the whole layer, is what writing adds to memory (1M parcels: +1 GiB)
+GPKG_CHUNK_ROWS = 250_000
+
+
 def _to_gpkg(data: gpd.GeoDataFrame, path: Path, layer: str, mode: str = "w") -> None:
     """pyogrio through arrow (about twice as fast on large layers); the plain path when a column cannot
-    become an arrow array (mixed Python objects), which raises before the file is touched."""
+    become an arrow array (mixed Python objects), which raises before the file is touched. Long layers
+    go in slices of GPKG_CHUNK_ROWS: the first creates the layer, the others append (``data`` is already
+    prepared as a whole by :func:`_gpkg_ready`, so every slice has the same column types)."""
     import pyarrow as pa
 
-    try:
-        data.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=mode, use_arrow=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        data.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=mode)
+    step = max(int(GPKG_CHUNK_ROWS), 1)
+    for k, start in enumerate(range(0, max(len(data), 1), step)):
+        part = data if len(data) <= step else data.iloc[start:start + step]
+        how = mode if k == 0 else "a"
+        try:
+            part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=how, use_arrow=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=how)
 
 
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike, layer: str, *, append_to: bool = False) -> Path:
