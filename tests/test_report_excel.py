@@ -368,3 +368,13 @@ def test_dates_far_ahead_and_with_time_zones(tmp_path, monkeypatch):
 def test_a_long_sheet_without_columns(tmp_path):
     p = write_workbook(tmp_path / "z.xlsx", [Sheet("s", pd.DataFrame(index=range(201)))])
     assert openpyxl.load_workbook(p)["s"].max_column == 1
+
+
+def test_a_list_longer_than_a_sheet_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(excel, "MAX_ROWS", 4)  # Excel's 1,048,575, made small
+    df = pd.DataFrame({"parcel_id": [f"P{i}" for i in range(10)], "area_mu": np.arange(10.0)})
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "long.xlsx", [Sheet("清理计划", df)], notes={"a": 1}))
+    assert wb.sheetnames == ["清理计划", "清理计划(2)", "清理计划(3)", "说明"]
+    ids = [r[0] for name in wb.sheetnames[:3] for r in wb[name].iter_rows(min_row=2, values_only=True)]
+    assert ids == [f"P{i}" for i in range(10)]  # every row, in order
+    assert [c.value for c in wb["清理计划(3)"][1]] == [c.value for c in wb["清理计划"][1]]  # the same header

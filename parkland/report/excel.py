@@ -10,6 +10,8 @@ formats, fitted column widths, a notes sheet, never a formula.
   columns ``change_<indicator>`` / ``change_pct_<indicator>`` get "<指标>同比变化（unit / %）".
 * Number formats: 亩 and 万元 to 2 decimals with thousands separators, shares as percentages, counts as
   integers (:func:`number_format`).
+* A list longer than Excel's sheet (1,048,575 rows) continues on the next sheet, "名称(2)" …: no row
+  is dropped.
 * Long lists (> 20,000 rows in a sheet) use ``constant_memory`` mode (rows streamed in order); column
   widths are fitted from the header and the first 500 rows before any row is written.
 * Sheets of more than :data:`FAST_ROWS` (200) rows get their data rows from :func:`rows_xml`, column by column
@@ -209,7 +211,10 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
         fmts: dict[str, object] = {"quote": wb.add_format({"quote_prefix": True})}
         taken: set[str] = set()
         fast: dict[int, _Rows] = {}
-        for k, sh in enumerate(sheets, start=1):  # sheet k is xl/worksheets/sheet<k>.xml
+        # a list longer than Excel's sheet continues on the next sheet ("名称(2)" …): no row is dropped
+        parts = [Sheet(sh.name, sh.frame.iloc[a:a + MAX_ROWS], sh.headers)
+                 for sh in sheets for a in range(0, max(len(sh.frame), 1), MAX_ROWS)]
+        for k, sh in enumerate(parts, start=1):  # sheet k is xl/worksheets/sheet<k>.xml
             rows = _write_sheet(wb, sh, head, fmts, taken, lang)
             if rows is not None:
                 fast[k] = rows
