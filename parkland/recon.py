@@ -101,8 +101,11 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("source_row", "file_row"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("Int64")
     for c in ("source", "key", "column", "problem_code", "problem_zh", "problem_en", "action"):
-        df[c] = df[c].astype("object").where(df[c].notna(), None)
-        df[c] = df[c].map(lambda x: "" if x is None else str(x)).astype(object)
+        s = df[c].astype("object")
+        present = s.notna()
+        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):  # numbers etc.: their text
+            s = s.map(str, na_action="ignore")
+        df[c] = s.where(present, "").astype(object)  # missing → ""
     return df
 
 
