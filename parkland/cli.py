@@ -7,6 +7,7 @@ input (``--verbose`` shows one for unexpected errors).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -178,7 +179,7 @@ def _do_assess(kw: dict[str, Any]) -> None:
             _write_db(a, to_db, db_schema, out, lang)
     finally:
         bar.close()
-    s = a.summary()
+    s = json.loads((Path(out) / "summary.json").read_text(encoding="utf-8"))  # as written, not made again
     graded = s["counts"]["firms_by_status"].get("graded", 0)
     click.echo(_m("counts", lang, parcels=s["counts"]["parcels"], mu=s["areas"]["parcels_mu"],
                   firms=s["counts"]["firms_in"], graded=graded, recon=s["counts"]["reconciliation_rows"]))
