@@ -15,7 +15,7 @@ formats, fitted column widths, a notes sheet, never a formula.
 * Long lists (> 20,000 rows in a sheet) use ``constant_memory`` mode (rows streamed in order); column
   widths are fitted from the header and the first 500 rows before any row is written.
 * Sheets of more than :data:`FAST_ROWS` (200) rows get their data rows from :func:`rows_xml`, column by column
-  with Arrow and numpy, instead of xlsxwriter's Python call per cell (4–8× faster): xlsxwriter writes the
+  with Arrow and numpy, instead of xlsxwriter's Python call per cell (3–5× faster at 100k): xlsxwriter writes the
   workbook (styles, header, widths, panes, filter, notes) and the rows are put into its sheet XML after.
   The row XML is what xlsxwriter writes in ``constant_memory`` mode, byte for byte (inline strings,
   ``%.16G`` numbers, its control-character escapes and whitespace rule; tested against it) — except the
