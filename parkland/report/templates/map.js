@@ -339,20 +339,8 @@
     return true;
   }
 
-  // ---------------------------------------------------------------- base maps
-  var bases = addBases(map);
-
-  // ---------------------------------------------------------------- overlays, legend
-  var overlays = {}, specByLayer = [], layerObjs = [];
-  D.layers.forEach(function (spec) {
-    var lay = buildLayer(spec);
-    overlays[escapeHtml(spec.name)] = lay;
-    specByLayer.push([lay, spec]);
-    layerObjs.push(lay);
-  });
-  L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
-
-  var legend = addLegend(map, specByLayer);
+  // ---------------------------------------------------------------- base maps, overlays, legend
+  var controls = addControls(map, buildLayer), layerObjs = controls.layers, legend = controls.legend;
 
   var titleBox = L.control({position: "bottomleft"});
   titleBox.onAdd = function () {
@@ -482,7 +470,7 @@
   }
 
   var ready = new Promise(function (resolve) {
-    specByLayer.forEach(function (pair) { if (pair[1].on) map.addLayer(pair[0]); });
+    controls.specs.forEach(function (pair) { if (pair[1].on) map.addLayer(pair[0]); });
     legend.update();
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
@@ -520,6 +508,17 @@
     }
     baseDefault.addTo(map);
     return bases;
+  }
+  function addControls(map, buildLayer) {  // base maps, one overlay per layer of D.layers, the legend
+    var bases = addBases(map), overlays = {}, specByLayer = [], layers = [];
+    D.layers.forEach(function (spec) {
+      var lay = buildLayer(spec);
+      overlays[escapeHtml(spec.name)] = lay;
+      specByLayer.push([lay, spec]);
+      layers.push(lay);
+    });
+    L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
+    return {layers: layers, specs: specByLayer, legend: addLegend(map, specByLayer)};
   }
   function addLegend(map, specByLayer) {  // the legends of the layers shown
     var legend = L.control({position: "bottomright"});
@@ -631,15 +630,7 @@
       }).on("mouseout", function () { map.closeTooltip(tip); });
       return fg;
     }
-    var bases = addBases(map), overlays = {}, specByLayer = [], layerObjs = [];
-    D.layers.forEach(function (spec) {
-      var lay = buildLayer(spec);
-      overlays[escapeHtml(spec.name)] = lay;
-      specByLayer.push([lay, spec]);
-      layerObjs.push(lay);
-    });
-    L.control.layers(bases, overlays, {collapsed: false, position: "topright"}).addTo(map);
-    var legend = addLegend(map, specByLayer);
+    var controls = addControls(map, buildLayer), layerObjs = controls.layers, legend = controls.legend;
 
     var titleBox = L.control({position: "bottomleft"});
     titleBox.onAdd = function () {
@@ -693,7 +684,7 @@
       }
     }
     var ready = new Promise(function (resolve) {
-      specByLayer.forEach(function (pair) { if (pair[1].on) map.addLayer(pair[0]); });
+      controls.specs.forEach(function (pair) { if (pair[1].on) map.addLayer(pair[0]); });
       legend.update();
       requestAnimationFrame(function () { requestAnimationFrame(function () { resolve(n); }); });
     });
