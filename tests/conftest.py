@@ -86,3 +86,15 @@ def browser() -> Any:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture()
+def alone(monkeypatch):
+    """This process seen as having no other thread and two cores, so parkland's forked second process
+    (parkland.parallel) is used even after other test modules have left threads (dask, browsers)."""
+    import os
+    import threading
+
+    me = [threading.current_thread()]
+    monkeypatch.setattr(threading, "enumerate", lambda: me)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)

@@ -94,14 +94,8 @@ def test_can_fork_only_when_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not can_fork()
 
 
-def _alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    alone = [threading.current_thread()]
-    monkeypatch.setattr(threading, "enumerate", lambda: alone)  # other test modules may leave threads
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-
-
-def test_assess_reads_firms_in_a_second_process_with_the_same_result(small_park, monkeypatch) -> None:
-    _alone(monkeypatch)
+def test_assess_reads_firms_in_a_second_process_with_the_same_result(small_park, monkeypatch,
+                                                                    alone) -> None:
     calls: list[int] = []
     import parkland.pipeline as pipeline
 
@@ -125,8 +119,7 @@ def test_assess_reads_firms_in_a_second_process_with_the_same_result(small_park,
     assert list(one.meta["inputs"].items()) == list(two.meta["inputs"].items())  # same order in summary.json
 
 
-def test_unreadable_firm_table_is_the_usual_input_error(small_park, tmp_path, monkeypatch) -> None:
-    _alone(monkeypatch)
+def test_unreadable_firm_table_is_the_usual_input_error(small_park, tmp_path, monkeypatch, alone) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("名字,地址\n甲,乙\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
@@ -142,8 +135,7 @@ def _children() -> set[int]:
     return out
 
 
-def test_errors_come_in_the_serial_order(small_park, tmp_path, monkeypatch) -> None:
-    _alone(monkeypatch)
+def test_errors_come_in_the_serial_order(small_park, tmp_path, monkeypatch, alone) -> None:
     bad_firms = tmp_path / "bad.csv"
     bad_firms.write_text("名字,地址\n甲,乙\n", encoding="utf-8")
     bad_links = tmp_path / "badlinks.csv"
@@ -159,8 +151,7 @@ def test_errors_come_in_the_serial_order(small_park, tmp_path, monkeypatch) -> N
     assert seen[0] == seen[1] and "bad.csv" in seen[0]  # the firm table's error, as read in order
 
 
-def test_no_stray_reader_after_a_parcel_error(small_park, tmp_path, monkeypatch) -> None:
-    _alone(monkeypatch)
+def test_no_stray_reader_after_a_parcel_error(small_park, tmp_path, monkeypatch, alone) -> None:
     empty = tmp_path / "empty.gpkg"
     import geopandas as gpd
 

@@ -24,16 +24,8 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
             if ws.title != "说明"}
 
 
-def _alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-
-    alone = [threading.current_thread()]
-    monkeypatch.setattr(threading, "enumerate", lambda: alone)  # other test modules may leave threads
-
-
-def test_two_lanes_write_the_same_files(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_lanes_write_the_same_files(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alone) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    _alone(monkeypatch)
     one = output.write_outputs(result, tmp_path / "one", jobs=1, map_html=False)
     two = output.write_outputs(result, tmp_path / "two", jobs=2, map_html=False)
     names = sorted(p.name for p in one.iterdir())
@@ -49,8 +41,8 @@ def test_two_lanes_write_the_same_files(result, tmp_path: Path, monkeypatch: pyt
     assert len(grades) == len(result.firms) + 1
 
 
-def test_second_process_failure_is_raised(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _alone(monkeypatch)
+def test_second_process_failure_is_raised(result, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          alone) -> None:
 
     def broken(*a, **k):
         raise OSError("磁盘已满 disk full")
@@ -66,10 +58,8 @@ def test_second_process_failure_is_raised(result, tmp_path: Path, monkeypatch: p
     assert [p.name for p in (tmp_path / "o").iterdir() if p.name.startswith(".")] == []
 
 
-def test_input_error_in_either_lane_stays_an_input_error(result, tmp_path, monkeypatch) -> None:
+def test_input_error_in_either_lane_stays_an_input_error(result, tmp_path, monkeypatch, alone) -> None:
     from parkland.errors import InputError
-
-    _alone(monkeypatch)
 
     def bad(*a, **k):
         raise InputError("公示名单不得公开数值列", "the notice list may not publish figures")
@@ -85,10 +75,8 @@ def test_input_error_in_either_lane_stays_an_input_error(result, tmp_path, monke
     assert (tmp_path / "p" / "firms.csv").is_file()
 
 
-def test_no_fork_means_the_same_files_here(result, tmp_path, monkeypatch) -> None:
+def test_no_fork_means_the_same_files_here(result, tmp_path, monkeypatch, alone) -> None:
     import errno
-
-    _alone(monkeypatch)
 
     def no_fork() -> int:
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
