@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -73,7 +74,11 @@ class Forked:
     def __init__(self, fn: Callable[[], Any]) -> None:
         r, w = os.pipe()
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns on fork when native threads exist (pyarrow's allocator, OpenBLAS):
+                # those register fork handlers, and can_fork() has ruled out Python threads
+                warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
+                pid = os.fork()
         except OSError as err:
             os.close(r)
             os.close(w)
