@@ -7,8 +7,8 @@ On a synthetic city from ``synth.py`` (made once in ``--workdir`` and reused), b
 * reading: the parcel layer and the firm table one after the other, and with the firm table read by a
   forked second process (``parkland.parallel``) while the parcel layer is read;
 * the firm list as CSV: ``DataFrame.to_csv`` and ``report.export.write_csv`` (Arrow);
-* the cleanup list and the firm list (``--lists xlsx``) as workbooks: xlsxwriter cell by cell and the
-  row-XML writer of ``report.excel``;
+* the cleanup list and the firm list (``--lists xlsx``) as workbooks: xlsxwriter cell by cell (``excel.BY_CELL``)
+  and the row-XML writer of ``report.excel``;
 * the whole output folder: ``write_outputs(jobs=1)`` and ``jobs=2`` (a forked second process).
 
 Prints one table: step, old seconds, new seconds, ratio new/old.
@@ -83,12 +83,11 @@ def main(argv: list[str] | None = None) -> None:
                  best(lambda: write_csv(firms_tab, out / "arrow.csv"), args.repeat)))
 
     def book(frame: pd.DataFrame, fast: bool) -> None:
-        old = excel.FAST_ROWS
-        excel.FAST_ROWS = 200 if fast else 10**12
+        excel.BY_CELL = not fast
         try:
             excel.write_workbook(out / "book.xlsx", [excel.Sheet("s", frame)])
         finally:
-            excel.FAST_ROWS = old
+            excel.BY_CELL = False
 
     cl = cleanup_list(a.cleanup, "zh")
     rows.append((f"cleanup.xlsx {len(cl)}×{cl.shape[1]} (row XML)",

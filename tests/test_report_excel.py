@@ -48,7 +48,7 @@ def cells(ws):
 @pytest.mark.parametrize("fast", [False, True], ids=["cell-by-cell", "row-xml"])
 def test_headers_formats_frozen_filter_and_strings(tmp_path, monkeypatch, fast):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    monkeypatch.setattr(excel, "FAST_ROWS", 0 if fast else 10**9)
+    monkeypatch.setattr(excel, "BY_CELL", not fast)
     df = hand_frame()
     p = write_workbook(tmp_path / "t.xlsx", [Sheet("列表", df)], notes={"数据年份": 2025, "公式": "=1+1"})
     wb = openpyxl.load_workbook(p)
@@ -266,7 +266,7 @@ def test_notice_extra_columns_from_policy():
 
 
 # --------------------------------------------------------------------------------------------------
-# the row-XML writer (sheets above FAST_ROWS rows) against xlsxwriter's own cell-by-cell output
+# the row-XML writer against xlsxwriter's own cell-by-cell output (BY_CELL)
 # --------------------------------------------------------------------------------------------------
 def tricky_frame() -> pd.DataFrame:
     """Every kind of cell; the first row has a value in every column (so xlsxwriter gives the formats
@@ -297,9 +297,9 @@ def test_row_xml_is_what_xlsxwriter_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 0)  # xlsxwriter's inline strings, as the row writer
     df = tricky_frame()
     sheets = [Sheet("s", df), Sheet("t", df.iloc[:3])]
-    monkeypatch.setattr(excel, "FAST_ROWS", 10**9)
+    monkeypatch.setattr(excel, "BY_CELL", True)
     slow = _parts(write_workbook(tmp_path / "slow.xlsx", sheets, notes={"a": "b"}))
-    monkeypatch.setattr(excel, "FAST_ROWS", 0)
+    monkeypatch.setattr(excel, "BY_CELL", False)
     monkeypatch.setattr(excel, "_CHUNK_ROWS", 7)  # rows made in chunks give the same bytes
     fast = _parts(write_workbook(tmp_path / "fast.xlsx", sheets, notes={"a": "b"}))
     assert slow.keys() == fast.keys()
@@ -316,7 +316,6 @@ def test_row_xml_is_what_xlsxwriter_writes(tmp_path, monkeypatch):
 def test_row_xml_escapes_rich_text_lookalikes(tmp_path, monkeypatch):
     """xlsxwriter (constant_memory) writes a text shaped like ``<r>…</r>`` into the XML raw; the row writer
     escapes it, so such a firm name stays plain text."""
-    monkeypatch.setattr(excel, "FAST_ROWS", 0)
     name = '<r><t>x</t></r><c r="Z9"><v>1</v></c><r>y</r>'
     df = pd.DataFrame({"name": [name, "ok"]})
     ws = openpyxl.load_workbook(write_workbook(tmp_path / "r.xlsx", [Sheet("s", df)]))["s"]
@@ -334,8 +333,10 @@ def test_excel_serials_match_xlsxwriter():
     assert want[1:3] == [59, 61]
 
 
-@pytest.mark.parametrize("rows", [10, 250], ids=["cell-by-cell", "row-xml"])
-def test_rich_text_lookalikes_stay_plain_text_everywhere(tmp_path, rows):
+@pytest.mark.parametrize("by_cell", [True, False], ids=["cell-by-cell", "row-xml"])
+def test_rich_text_lookalikes_stay_plain_text_everywhere(tmp_path, monkeypatch, by_cell):
+    monkeypatch.setattr(excel, "BY_CELL", by_cell)
+    rows = 10
     import python_calamine
 
     name = "<r>甲&乙公司</r>"
@@ -358,7 +359,7 @@ def test_dates_far_ahead_and_with_time_zones(tmp_path, monkeypatch):
     df = pd.DataFrame({"end_date": t.astype("datetime64[us]"), "stopped_since": aware})
     got = {}
     for fast in (False, True):
-        monkeypatch.setattr(excel, "FAST_ROWS", 0 if fast else 10**9)
+        monkeypatch.setattr(excel, "BY_CELL", not fast)
         ws = openpyxl.load_workbook(write_workbook(tmp_path / f"d{fast}.xlsx", [Sheet("s", df)]))["s"]
         got[fast] = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert got[True] == got[False]

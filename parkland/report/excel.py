@@ -14,14 +14,14 @@ formats, fitted column widths, a notes sheet, never a formula.
   is dropped.
 * Long lists (> 20,000 rows in a sheet) use ``constant_memory`` mode (rows streamed in order); column
   widths are fitted from the header and the first 500 rows before any row is written.
-* Sheets of more than :data:`FAST_ROWS` (200) rows get their data rows from :func:`rows_xml`, column by column
-  with Arrow and numpy, instead of xlsxwriter's Python call per cell (3–5× faster at 100k): xlsxwriter writes the
-  workbook (styles, header, widths, panes, filter, notes) and the rows are put into its sheet XML after.
+* Data rows come from :func:`rows_xml`, column by column with Arrow and numpy, instead of xlsxwriter's
+  Python call per cell (3–5× faster at 100k): xlsxwriter writes the workbook (styles, header, widths,
+  panes, filter, notes) and the rows are put into its sheet XML after.
   The row XML is what xlsxwriter writes in ``constant_memory`` mode, byte for byte (inline strings,
   ``%.16G`` numbers, its control-character escapes and whitespace rule; tested against it) — except the
   style numbers when xlsxwriter would meet the formats in another order (each file is consistent), and
   a text shaped like ``<r>…</r>``, escaped where xlsxwriter would copy it raw (the cell-by-cell path
-  writes such a text as a rich string of plain runs, :func:`write_text`).
+  writes such a text as a rich string of plain runs, :func:`_cell_text`).
 * The workbook's creation time honours ``SOURCE_DATE_EPOCH``; the file is written atomically. The same
   frames give workbooks with equal cell values and formats.
 """
@@ -54,8 +54,9 @@ from .labels import LABELS, label
 MAX_ROWS = 1_048_575
 #: rows in one sheet above which the workbook is written in constant_memory mode
 CONSTANT_MEMORY_ROWS = 20_000
-#: rows in one sheet above which its data rows are written by :func:`rows_xml`
-FAST_ROWS = 200
+#: True: data rows through xlsxwriter's per-cell calls (:func:`_rows_by_cell`), the reference that
+#: :func:`rows_xml` is tested and benchmarked against; a run never sets it
+BY_CELL = False
 #: rows of sheet XML made and compressed at a time (memory stays flat with --lists xlsx at 1M rows)
 _CHUNK_ROWS = 50_000
 
@@ -222,12 +223,12 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
             ws = wb.add_worksheet(safe_sheet_name("说明" if lang != "en" else "notes", taken))
             ws.set_column(0, 0, 24)
             ws.set_column(1, 1, 80)
-            write_text(ws, 0, 0, "项目" if lang != "en" else "item", head)
-            write_text(ws, 0, 1, "内容" if lang != "en" else "value", head)
+            _cell_text(ws, 0, 0, "项目" if lang != "en" else "item", head)
+            _cell_text(ws, 0, 1, "内容" if lang != "en" else "value", head)
             for i, (k, v) in enumerate(notes.items(), start=1):
                 text = "" if v is None else str(v)
-                write_text(ws, i, 0, str(k))
-                write_text(ws, i, 1, text, fmts["quote"] if text.startswith(FORMULA_START) else None)
+                _cell_text(ws, i, 0, str(k))
+                _cell_text(ws, i, 1, text, fmts["quote"] if text.startswith(FORMULA_START) else None)
         wb.close()
         if fast:
             _put_rows(tmp, fast)
@@ -237,7 +238,7 @@ def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: st
 _RICH_LOOKALIKE = re.compile(r"<r>.*</r>", flags=re.S)
 
 
-def write_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> None:
+def _cell_text(ws: Any, row: int, col: int, text: str, fmt: Any = None) -> None:
     """One text cell through xlsxwriter, exactly as given. A text shaped like ``<r>…</r>`` goes in as a
     rich string of plain runs (xlsxwriter would copy it into the XML raw and corrupt the file)."""
     if _RICH_LOOKALIKE.fullmatch(text):
@@ -264,8 +265,8 @@ def _kind(s: pd.Series) -> str:
 
 
 def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) -> _Rows | None:
-    """Write one sheet; above FAST_ROWS rows only its header, and return the data rows for
-    :func:`_put_rows`."""
+    """Write one sheet's header, widths, panes and filter, and return its data rows for :func:`_put_rows`
+    (None when it has none)."""
     df = sh.frame
     ws = wb.add_worksheet(safe_sheet_name(sh.name, taken))
     cols = list(df.columns)
@@ -286,7 +287,7 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
         if k == "num":
             arrays.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         elif k == "date":
-            arrays.append(_naive_dates(s).dt.to_pydatetime())
+            arrays.append(np.empty(0))  # made as serial numbers below; the column width is fixed
         else:
             obj = s.astype(object)
             present = obj.notna().to_numpy(bool)
@@ -320,56 +321,41 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
         ws.set_row(0, 15 * min(head_lines, 4) + 2)
 
     for j, h in enumerate(headers):
-        write_text(ws, 0, j, h, head)
-    quote = fmts["quote"]
-    if n > FAST_ROWS and cols:
-        ws.freeze_panes(1, 0)
-        if cols:
-            ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
-        spec: list[tuple[str, np.ndarray, int | None]] = []
-        head._get_xf_index()  # style indices in the order xlsxwriter gives them: header, columns, quote
-        for j, k in enumerate(kinds):
-            fmt = cell_fmts[j]
-            style = fmt._get_xf_index() if fmt is not None else None  # the index the styles sheet gets
-            if k == "date":
-                spec.append(("num", excel_serials(_naive_dates(df[cols[j]].iloc[:n])), style))
-            else:
-                spec.append((k, arrays[j], style))
-        return _Rows(spec, n, quote._get_xf_index())
-    # per column: plain Python values (None = leave the cell empty), the writer and the format(s), so the
-    # row loop below does no numpy scalar work (xlsxwriter itself writes cell by cell)
-    columns: list[tuple[list, Any, Any]] = []
-    for j, k in enumerate(kinds):
-        a = arrays[j]
-        if k == "num":
-            vals = np.where(np.isfinite(a), a, np.nan).tolist()
-            vals = [None if v != v else v for v in vals]  # NaN → None
-            columns.append((vals, ws.write_number, cell_fmts[j]))
-        elif k == "date":
-            vals = [None if v is None or v is pd.NaT or pd.isna(v) else v for v in a]
-            columns.append((vals, ws.write_datetime, cell_fmts[j]))
-        else:
-            vals = list(a)
-            risky = pd.Series(a, dtype=object).str.startswith(FORMULA_START).fillna(False).to_numpy(bool)
-            fm = [quote if x else None for x in risky.tolist()]
-            rich = pd.Series(a, dtype=object).str.fullmatch(_RICH_LOOKALIKE).fillna(False).to_numpy(bool)
-            if rich.any():  # rare: this column's cells go through write_text
-                columns.append((vals, lambda r, c, v, f: write_text(ws, r, c, v, f), fm))
-            else:
-                columns.append((vals, ws.write_string, fm))
-    for j, (vals, write, fm) in enumerate(columns):
-        per_cell = isinstance(fm, list)
-        columns[j] = (vals, write, fm, per_cell)
-    for i in range(n):
-        r = i + 1
-        for j, (vals, write, fm, per_cell) in enumerate(columns):
-            v = vals[i]
-            if v is not None:
-                write(r, j, v, fm[i] if per_cell else fm)
+        _cell_text(ws, 0, j, h, head)
     ws.freeze_panes(1, 0)
     if cols:
         ws.autofilter(0, 0, max(n, 1), len(cols) - 1)
-    return None
+    if n == 0 or not cols:
+        return None
+    quote = fmts["quote"]
+    # dates as Excel serial numbers with the date format: the cells xlsxwriter's write_datetime makes
+    columns = [("num", excel_serials(_naive_dates(df[c].iloc[:n])), fm) if k == "date"
+               else ("num" if k == "num" else "text", a, fm) for c, k, a, fm in zip(cols, kinds, arrays, cell_fmts)]
+    if BY_CELL:
+        _rows_by_cell(ws, columns, n, quote)
+        return None
+    head._get_xf_index()  # style indices in the order xlsxwriter gives them: header, columns, quote
+    spec = [(kind, values, fm._get_xf_index() if fm is not None else None) for kind, values, fm in columns]
+    return _Rows(spec, n, quote._get_xf_index())
+
+
+def _rows_by_cell(ws: Any, columns: list[tuple[str, np.ndarray, Any]], n: int, quote: Any) -> None:
+    """The same data rows through xlsxwriter's own per-cell calls: the reference :func:`rows_xml` is
+    tested and benchmarked against (``BY_CELL``), not used in a run."""
+    plan: list[tuple[list, Any, list]] = []
+    for kind, values, fm in columns:
+        if kind == "num":
+            v = np.asarray(values, dtype=float)
+            plan.append(([x if math.isfinite(x) else None for x in v.tolist()], ws.write_number, [fm] * n))
+        else:
+            s = pd.Series(values, dtype=object)
+            risky = s.str.startswith(FORMULA_START).fillna(False).tolist()
+            plan.append((list(values), lambda r, c, v, f: _cell_text(ws, r, c, v, f),
+                         [quote if x else None for x in risky]))
+    for i in range(n):
+        for j, (vals, write, fms) in enumerate(plan):
+            if vals[i] is not None:
+                write(i + 1, j, vals[i], fms[i])
 
 
 # --------------------------------------------------------------------------------------------------
