@@ -7,12 +7,16 @@ Run: ``.venv/bin/python benchmarks/bench_land.py [--parcels N] [--buildings M] [
    (the textbook way) on a sample, printing seconds.
 2. ``zonal_stats`` against calling ``exactextract.exact_extract`` alone on the same parcels (already in
    the raster CRS) and the same S×S raster, printing the ratio (target ≤ 1.2).
-3. ``diagnose`` on N parcels with 1.5 N firms and every rule active.
+3. ``diagnose`` on N parcels with 1.5 N firms and every rule active. With ``--reference FILE`` (an earlier
+   ``parkland/land.py``, e.g. ``git show HEAD~1:parkland/land.py > /tmp/land_old.py``), that version's
+   ``diagnose`` too, on the same data in the same process (alternately, best of 2), checking that both give
+   the same frame, records and counts, and printing the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 import time
@@ -120,7 +124,16 @@ def bench_zonal(n: int, size: int, rng: np.random.Generator, tmp: Path) -> None:
     print(f"| ratio | {ours / alone:.3f} |")
 
 
-def bench_diagnose(n: int, rng: np.random.Generator) -> None:
+def _load_reference(path: str):
+    """An earlier land.py as a module of its own (its ``diagnose``, next to the current one)."""
+    spec = importlib.util.spec_from_file_location("land_reference", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["land_reference"] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bench_diagnose(n: int, rng: np.random.Generator, reference: str | None = None) -> None:
     """diagnose() on n parcels with 1.5 n firms, last year's table and every rule active."""
     import pandas as pd
 
@@ -142,9 +155,28 @@ def bench_diagnose(n: int, rng: np.random.Generator) -> None:
                           "industry_code": rng.choice(["3811", "2611", "1310"], m)})
     pairs = pd.DataFrame({"firm_row": np.arange(1, m + 1), "parcel_row": rng.integers(1, n + 1, m)})
     prev = firms.assign(revenue_wan=firms["revenue_wan"] * 5 + 1)
+    args = (p, firms, pairs)
+    kw = {"as_of": "2023-12-31", "thresholds": {}, "previous_firms": prev}
     t = time.perf_counter()
-    res = diagnose(p, firms, pairs, as_of="2023-12-31", thresholds={}, previous_firms=prev)
+    res = diagnose(*args, **kw)
     print(f"| diagnose, {n:,} parcels, {m:,} firms, all rules | {time.perf_counter() - t:.2f} s |")
+    if reference:
+        import pandas.testing as pdt
+
+        ref = _load_reference(reference)
+        best = {"reference": np.inf, "current": np.inf}
+        for _rep in range(2):
+            for name, fn in (("reference", ref.diagnose), ("current", diagnose)):
+                t = time.perf_counter()
+                out = fn(*args, **kw)
+                best[name] = min(best[name], time.perf_counter() - t)
+                if name == "reference":
+                    pdt.assert_frame_equal(res.frame, out.frame, check_exact=True)
+                    pdt.assert_frame_equal(res.recon, out.recon, check_exact=True)
+                    assert res.meta == out.meta
+        print(f"| diagnose, reference {reference} (best of 2) | {best['reference']:.2f} s |")
+        print(f"| diagnose, current (best of 2; same frame, records and counts) | {best['current']:.2f} s |")
+        print(f"| ratio reference / current | {best['reference'] / best['current']:.1f} |")
     c = res.meta["counts"]
     print(f"| flagged idle / vacant / stopped / low-efficiency | {c['idle']:,} / {c['vacant']:,} / "
           f"{c['stopped']:,} / {c['low_efficiency']:,} |")
@@ -158,13 +190,14 @@ def main() -> None:
     ap.add_argument("--skip-zonal", action="store_true")
     ap.add_argument("--skip-buildings", action="store_true")
     ap.add_argument("--skip-diagnose", action="store_true")
+    ap.add_argument("--reference", default=None, help="an earlier parkland/land.py to time diagnose against")
     a = ap.parse_args()
     rng = np.random.default_rng(20240501)
     print("| step | time |\n|---|---|")
     if not a.skip_buildings:
         bench_buildings(a.parcels, a.buildings, rng)
     if not a.skip_diagnose:
-        bench_diagnose(a.parcels, rng)
+        bench_diagnose(a.parcels, rng, a.reference)
     if not a.skip_zonal:
         with tempfile.TemporaryDirectory() as d:
             bench_zonal(a.parcels, a.raster_size, rng, Path(d))

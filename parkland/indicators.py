@@ -25,10 +25,20 @@ import pandas as pd
 from .schema import INDICATORS, SUMMABLE
 
 
+def _floats(x: pd.Series | np.ndarray) -> np.ndarray:
+    """Values as float64, missing (and text that is not a number) as NaN; numeric columns without a
+    Python call per cell."""
+    if isinstance(x, pd.Series) and pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
+        return x.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(x, np.ndarray) and x.dtype.kind in "iuf":
+        return x.astype(float)
+    return np.asarray(pd.to_numeric(pd.Series(np.asarray(x, dtype=object)), errors="coerce"), dtype=float)
+
+
 def ratio(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarray:
     """num / den with missing for a missing input or a denominator ≤ 0 (never inf)."""
-    n = np.asarray(pd.to_numeric(pd.Series(np.asarray(num, dtype=object)), errors="coerce"), dtype=float)
-    d = np.asarray(pd.to_numeric(pd.Series(np.asarray(den, dtype=object)), errors="coerce"), dtype=float)
+    n = _floats(num)
+    d = _floats(den)
     ok = np.isfinite(n) & np.isfinite(d) & (d > 0)
     out = np.full(n.shape, np.nan)
     np.divide(n, d, out=out, where=ok)

@@ -62,6 +62,7 @@ value_added_per_mu 30000 by default).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -167,6 +168,27 @@ def to_gbt2002(codes: pd.Series, edition: str = "2017") -> pd.Series:
     over its division 29 → 29); "2002" takes the first two digits. None when no 2002 manufacturing
     division corresponds (e.g. 2017 43 repair) or the code is missing.
     """
+    if len(codes) and _distinct_safe(codes):  # each distinct code converted once (the rules are element-wise)
+        k, uniq = pd.factorize(codes)
+        # (the result's name depends on the dtype only: a missing code stands for the codes when all are missing)
+        u = _to_gbt2002(pd.Series(uniq, dtype=codes.dtype, name=codes.name) if len(uniq) else codes.iloc[:1], edition)
+        out = np.append(u.to_numpy(dtype=object)[:len(uniq)], None)[k]  # k = -1 (missing): None
+        return pd.Series(out, index=codes.index, dtype=object, name=u.name)
+    return _to_gbt2002(codes, edition)
+
+
+def _distinct_safe(codes: pd.Series) -> bool:
+    """Whether values that pandas counts as one distinct value always give one text (not so for object
+    columns mixing True and 1, or 1 and 1.0 with text of another kind)."""
+    dt = codes.dtype
+    if isinstance(dt, pd.StringDtype):
+        return True
+    if pd.api.types.is_object_dtype(dt):
+        return pd.api.types.infer_dtype(codes, skipna=True) in ("string", "empty")
+    return pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt) and isinstance(dt, np.dtype)
+
+
+def _to_gbt2002(codes: pd.Series, edition: str) -> pd.Series:
     d = _digits(codes)
     if str(edition) == "2002":
         out = d.str[:2] if len(d) else d
@@ -271,25 +293,79 @@ def _plus_years(dates: pd.Series, years: float) -> pd.Series:
     return dates + pd.DateOffset(months=months)
 
 
-def _ds(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Y-%m-%d").astype("str").fillna("无")
+# The rule texts are built only on the rows a rule flags (see :class:`_Flagged`), as Arrow string arrays:
+# each distinct value is formatted once (pandas' own str of it), and a text's pieces are joined in one pass.
+_LS = pa.large_string()
 
 
-def _num(x: pd.Series, nd: int = 2) -> pd.Series:
-    r = x.round(nd) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return r.astype("str").where(r.notna(), "未知")
+def _words(values: pd.Series | np.ndarray, fmt: Callable[[pd.Series], pd.Series], missing: str) -> pa.Array:
+    """``fmt`` (a Series of the distinct values → their texts) applied to each value; NaN/NaT/None →
+    ``missing``."""
+    codes, uniq = pd.factorize(values)
+    words = np.append(np.asarray(fmt(pd.Series(uniq)), dtype=object), missing)
+    return pa.array(words, _LS).take(pa.array(np.where(codes < 0, len(uniq), codes)))
 
 
-def _pct(x: pd.Series, nd: int = 2) -> pd.Series:
-    return (_num(x * 100.0, nd) + "%").where(x.notna(), "未知")
+def _ds(dates: pd.Series) -> pa.Array:
+    """Dates as YYYY-MM-DD, "无" when missing."""
+    return _words(dates, lambda u: u.dt.strftime("%Y-%m-%d").astype("str"), "无")
+
+
+def _num(x: pd.Series | np.ndarray, nd: int = 2) -> pa.Array:
+    """Numbers rounded to ``nd`` decimals as Python writes them (pandas' str), "未知" when missing."""
+    r = np.round(np.asarray(x, dtype="float64"), nd) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return _words(r, lambda u: u.astype("str"), "未知")
+
+
+def _pct(x: pd.Series | np.ndarray, nd: int = 2) -> pa.Array:
+    """Shares as percentages (0.5 → "50.0%"), "未知" when missing."""
+    r = np.round(np.asarray(x, dtype="float64") * 100.0, nd) + 0.0
+    return _words(r, lambda u: u.astype("str") + "%", "未知")
+
+
+def _str(x: pd.Series) -> pa.Array:
+    """Values without missing ones (counts, codes) as pandas' str of them."""
+    return _words(x, lambda u: u.astype("str"), "")
+
+
+def _cat(*parts: str | pa.Array) -> pa.Array:
+    """Element-wise concatenation of texts (arrays of one length) and constants."""
+    return pc.binary_join_element_wise(*(pa.scalar(p, _LS) if isinstance(p, str) else p for p in parts),
+                                       pa.scalar("", _LS))
+
+
+def _detail_column(mask: np.ndarray, text: str | list[str | pa.Array]) -> pa.Array:
+    """A rule's texts as a column of the whole table: the text on the rows of ``mask``, null elsewhere. The
+    pieces are joined into one array of the flagged rows' texts, whose bytes the column shares (its offsets
+    repeat an offset over the rows between two flagged ones)."""
+    if not isinstance(text, str) and all(isinstance(p, str) for p in text):
+        text = "".join(text)
+    if isinstance(text, str):
+        return pc.if_else(pa.array(mask), pa.scalar(text, _LS), pa.scalar(None, _LS))
+    flagged = _cat(*text)
+    if isinstance(flagged, pa.ChunkedArray):
+        flagged = flagged.combine_chunks()
+    before = np.concatenate([[0], np.cumsum(mask)])  # flagged rows before row i (the text index of row i)
+    assert len(flagged) == before[-1] and not flagged.null_count, "one text per flagged row"
+    _, off_buf, data = flagged.buffers()
+    off = np.frombuffer(off_buf, dtype=np.int64)[flagged.offset:flagged.offset + len(flagged) + 1]
+    bitmap = pa.array(mask).buffers()[1]
+    return pa.Array.from_buffers(_LS, len(mask), [bitmap, pa.py_buffer(off[before]), data])
+
+
+def _join_columns(columns: list[pa.Array], flagged: np.ndarray, sep: str) -> Any:
+    """Row by row, the non-null texts of ``columns`` joined by ``sep``, "" on the rows where none is
+    (``flagged`` False): pandas' ``str`` array (what an object array of strings becomes in a column), an
+    object array on an empty table."""
+    if not len(flagged):
+        return np.empty(0, dtype=object)
+    none = pc.if_else(pa.array(flagged), pa.scalar(None, _LS), pa.scalar("", _LS))  # "" once all others are null
+    joined = pc.binary_join_element_wise(*columns, none, pa.scalar(sep, _LS), null_handling="skip")
+    return pd.array(joined, dtype="str")
 
 
 def _fmt(v: float) -> str:
     return f"{v:g}"
-
-
-def _text(index: pd.Index, s: str) -> pd.Series:
-    return pd.Series(s, index=index, dtype="str")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -314,19 +390,21 @@ def firm_industry(firms: pd.DataFrame | None, thresholds: dict | None = None) ->
     t = _thresholds(thresholds)
     if firms is None or not len(firms) or "industry_code" not in firms.columns:
         return None
-    f = firms.copy()
-    f["_c02"] = to_gbt2002(f["industry_code"], t["industry_edition"])
-    f["_far"] = f["_c02"].map(far_table(t)).astype("float64")
-    frow = pd.to_numeric(f["source_row"], errors="coerce") if "source_row" in f else pd.Series(
-        np.arange(1, len(f) + 1), index=f.index)
-    has_code = f["_c02"].notna()
-    by_row = pd.DataFrame({"row": frow.to_numpy(), "c": f["_c02"].to_numpy(), "far": f["_far"].to_numpy()}
+    c02 = to_gbt2002(firms["industry_code"], t["industry_edition"])
+    k, divisions = pd.factorize(c02)  # each division looked up once
+    far = pd.Series(np.append(pd.Series(divisions, dtype=object).map(far_table(t)).to_numpy("float64"), np.nan)[k],
+                    index=firms.index)
+    frow = pd.to_numeric(firms["source_row"], errors="coerce") if "source_row" in firms else pd.Series(
+        np.arange(1, len(firms) + 1), index=firms.index)
+    has_code = c02.notna()
+    by_row = pd.DataFrame({"row": frow.to_numpy(), "c": c02.to_numpy(), "far": far.to_numpy()}
                           )[has_code.to_numpy()].drop_duplicates("row").set_index("row")
     by_uscc = None
-    if "uscc" in f.columns:
-        by_uscc = f[has_code & f["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")[["_c02", "_far"]]
-    fr = pd.DataFrame({"firm_row": frow.to_numpy(), "c": f["_c02"].to_numpy(),
-                       "far": f["_far"].to_numpy()}).drop_duplicates("firm_row")
+    if "uscc" in firms.columns:  # only the three columns it needs (not a copy of the firm table)
+        by_uscc = pd.DataFrame({"uscc": firms["uscc"], "_c02": c02, "_far": far}, index=firms.index)
+        by_uscc = by_uscc[has_code & firms["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")
+    fr = pd.DataFrame({"firm_row": frow.to_numpy(), "c": c02.to_numpy(),
+                       "far": far.to_numpy()}).drop_duplicates("firm_row")
     return {"by_row": by_row, "by_uscc": by_uscc, "fr": fr}
 
 
@@ -391,11 +469,13 @@ def firm_stopped(firms: pd.DataFrame, previous_firms: pd.DataFrame | None = None
     drop = pd.Series(np.nan, index=firms.index)
     if previous_firms is not None and len(previous_firms) and "uscc" in previous_firms and "uscc" in firms:
         prev = previous_firms[previous_firms["uscc"].notna()].drop_duplicates("uscc").set_index("uscc")
+        at = prev.index.get_indexer(firms["uscc"])  # what Series.map does, once for both figures (-1: none)
         falls = []
         for c in ("revenue_wan", "electricity_10k_kwh"):
             if c not in prev.columns:
                 continue
-            last = firms["uscc"].map(pd.to_numeric(prev[c], errors="coerce")).astype("float64")
+            figure = pd.to_numeric(prev[c], errors="coerce").astype("float64").to_numpy()
+            last = pd.Series(np.where(at >= 0, figure[at], np.nan), index=firms.index, name=firms["uscc"].name)
             now = _col(firms, c)
             with np.errstate(invalid="ignore", divide="ignore"):
                 fall = (1.0 - now / last).where((last > 0) & now.notna())
@@ -414,17 +494,22 @@ def firm_stopped(firms: pd.DataFrame, previous_firms: pd.DataFrame | None = None
 # diagnose
 # --------------------------------------------------------------------------------------------------
 class _Flagged(dict):
-    """Rule texts kept only on the parcels the rule flags: at a million parcels, twenty full-length text
-    columns held side by side cost gigabytes (``reasons[code]`` is set before ``detail[code]``)."""
+    """Rule texts built only on the parcels the rule flags: at a million parcels, twenty full-length text
+    columns cost gigabytes, and formatting numbers nobody reads most of the diagnosis time.
+
+    ``reasons[code]`` is set first (and not changed after); ``detail[code] = lambda s: [...]`` is then called
+    with ``s`` taking the flagged rows of a parcel column (``s(tax_mu)``) and keeps the text's pieces: constants
+    and Arrow arrays with one text per flagged row, in row order (joined once, by :func:`_detail_column`); a
+    plain ``str`` is the same text on every flagged row."""
 
     def __init__(self, reasons: dict[str, pd.Series]) -> None:
         super().__init__()
         self.reasons = reasons
 
     def __setitem__(self, code: str, text: Any) -> None:
-        m = self.reasons.get(code)
-        if m is not None and isinstance(text, pd.Series):
-            text = text[m.reindex(text.index).fillna(False).astype(bool).to_numpy()]
+        if callable(text):
+            pos = np.flatnonzero(self.reasons[code].fillna(False).astype(bool).to_numpy())
+            text = text(lambda x: x.iloc[pos]) if len(pos) else []
         super().__setitem__(code, text)
 
 
@@ -567,7 +652,7 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
     """The per-parcel rules of :func:`diagnose` on ``parcels`` (any slice, with ``pairs`` holding at least
     the pairs of its parcels) given the whole population's aggregates ``ctx``."""
     t, as_of = ctx.t, ctx.as_of
-    out = parcels.copy()
+    out = parcels.copy(deep=False)  # copy-on-write: the columns set below leave the caller's frame as it is
     if raster_stats is not None and len(raster_stats.columns):
         rs = raster_stats.reindex(out.index)
         for c in rs.columns:
@@ -617,19 +702,19 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
     reclaim = reclaim.fillna(False).astype(bool)
     fee_note = "；应缴土地闲置费（土地出让或划拨价款的20%）"
     reasons["IDLE_NOT_STARTED"] = idle_ns
-    detail["IDLE_NOT_STARTED"] = (
-        "约定开工日期" + _ds(agreed) + "，实际开工日期" + _ds(actual) + "，至评价日"
-        + as_of.strftime("%Y-%m-%d") + "已超过约定开工日期满" + _fmt(y_start) + "年（" + _ds(deadline)
-        + "）未按期动工；闲置" + _num(years_ns) + "年（自约定开工日期起算）" + fee_note)
+    detail["IDLE_NOT_STARTED"] = lambda s: [
+        "约定开工日期", _ds(s(agreed)), "，实际开工日期", _ds(s(actual)), "，至评价日"
+        + as_of.strftime("%Y-%m-%d") + "已超过约定开工日期满" + _fmt(y_start) + "年（", _ds(s(deadline)),
+        "）未按期动工；闲置", _num(s(years_ns)), "年（自约定开工日期起算）" + fee_note]
     reasons["IDLE_STOPPED"] = idle_st
-    detail["IDLE_STOPPED"] = (
-        "已于" + _ds(actual) + "开工，已开发面积占比" + _pct(dev) + "（标准"
-        + _fmt(round(t["idle_developed_share"] * 100, 1)) + "%）、已投资占比" + _pct(inv) + "（标准"
-        + _fmt(round(t["idle_investment_share"] * 100, 1)) + "%），自" + _ds(stopped_since) + "停工至"
-        + as_of.strftime("%Y-%m-%d") + "满" + _fmt(y_stop) + "年；闲置" + _num(years_st)
-        + "年（自停工日期起算）" + fee_note)
+    detail["IDLE_STOPPED"] = lambda s: [
+        "已于", _ds(s(actual)), "开工，已开发面积占比", _pct(s(dev)), "（标准"
+        + _fmt(round(t["idle_developed_share"] * 100, 1)) + "%）、已投资占比", _pct(s(inv)), "（标准"
+        + _fmt(round(t["idle_investment_share"] * 100, 1)) + "%），自", _ds(s(stopped_since)), "停工至"
+        + as_of.strftime("%Y-%m-%d") + "满" + _fmt(y_stop) + "年；闲置", _num(s(years_st)),
+        "年（自停工日期起算）" + fee_note]
     reasons["IDLE_RECLAIM"] = reclaim
-    detail["IDLE_RECLAIM"] = _text(idx, f"闲置满{_fmt(y_rec)}年，可依法无偿收回国有建设用地使用权")
+    detail["IDLE_RECLAIM"] = f"闲置满{_fmt(y_rec)}年，可依法无偿收回国有建设用地使用权"
 
     # ---- firms and buildings on the parcel --------------------------------------------------------
     on = _firms_on(out, pairs, ctx)
@@ -644,17 +729,18 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
     # ---- stopped -------------------------------------------------------------------------------------
     stopped = (linked > 0) & (halted_n == linked)
     reasons["STOPPED"] = stopped & (zero_n > 0)
-    detail["STOPPED"] = ("关联企业" + linked.astype(str) + "家均已停产，其中营业收入、税收、用电量均为零的"
-                         + zero_n.astype(str) + "家")
+    detail["STOPPED"] = lambda s: ["关联企业", _str(s(linked)), "家均已停产，其中营业收入、税收、用电量均为零的",
+                                   _str(s(zero_n)), "家"]
     reasons["STOPPED_DROP"] = stopped & drop_any
-    detail["STOPPED_DROP"] = ("关联企业营业收入、用电量较上年降幅超过" + _fmt(t["stopped_drop"] * 100)
-                              + "%（最小降幅" + _pct(worst_drop) + "）")
+    detail["STOPPED_DROP"] = lambda s: ["关联企业营业收入、用电量较上年降幅超过" + _fmt(t["stopped_drop"] * 100)
+                                        + "%（最小降幅", _pct(s(worst_drop)), "）"]
 
     # ---- vacant ---------------------------------------------------------------------------------------
     reasons["VACANT"] = no_firm & no_building
-    detail["VACANT"] = _text(idx, "无入驻企业，宗地内无建筑物")
+    detail["VACANT"] = "无入驻企业，宗地内无建筑物"
     vr = t["vacant_raster"]
     vac_r = pd.Series(False, index=idx)
+    raster_text = None
     if vr:
         name = vr.get("name", "ndvi")
         mean_c, cov_c = f"{name}_mean", f"{name}_coverage"
@@ -673,13 +759,17 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
                 cond &= cov >= float(vr["min_coverage"])
             if rule:
                 vac_r = no_firm & ~built & cond & mean.notna()
-            detail["VACANT_RASTER"] = ("无入驻企业，遥感" + name + "均值" + _num(mean, 3) + "（认定阈值"
-                                       + "且".join(rule) + "），有效像元覆盖宗地" + _pct(cov))
+
+            def raster_text(s: Any) -> list[str | pa.Array]:
+                return ["无入驻企业，遥感" + name + "均值", _num(s(mean), 3), "（认定阈值" + "且".join(rule)
+                        + "），有效像元覆盖宗地", _pct(s(cov))]
     reasons["VACANT_RASTER"] = vac_r & ~reasons["VACANT"]
     vacant = reasons["VACANT"] | reasons["VACANT_RASTER"]
+    if raster_text is not None:
+        detail["VACANT_RASTER"] = raster_text
     if not has_bld_col:
-        detail.setdefault("VACANT_RASTER", _text(idx, ""))
-        detail["VACANT_RASTER"] = detail["VACANT_RASTER"] + "（未提供建筑数据）"
+        base = detail.get("VACANT_RASTER", "")
+        detail["VACANT_RASTER"] = base + "（未提供建筑数据）" if isinstance(base, str) else [*base, "（未提供建筑数据）"]
 
     # ---- low efficiency ---------------------------------------------------------------------------------
     tax_mu = _col(out, "tax_per_mu")
@@ -693,48 +783,52 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
     has_firm = ~no_firm
     thr_tax = float(t["low_tax_per_mu"])
     reasons["LOW_TAX"] = has_firm & (tax_mu < thr_tax)
-    detail["LOW_TAX"] = "亩均税收" + _num(tax_mu) + "万元/亩，低于" + _fmt(thr_tax) + "万元/亩"
+    detail["LOW_TAX"] = lambda s: ["亩均税收", _num(s(tax_mu)), "万元/亩，低于" + _fmt(thr_tax) + "万元/亩"]
     if t["low_revenue_per_mu"] is not None:
         thr_rev = float(t["low_revenue_per_mu"])
         reasons["LOW_REVENUE"] = has_firm & (rev_mu < thr_rev)
-        detail["LOW_REVENUE"] = "亩均营业收入" + _num(rev_mu) + "万元/亩，低于" + _fmt(thr_rev) + "万元/亩"
+        detail["LOW_REVENUE"] = lambda s: ["亩均营业收入", _num(s(rev_mu)), "万元/亩，低于" + _fmt(thr_rev) + "万元/亩"]
     park_avg = pd.Series(np.nan, index=idx)
     if "park" in out.columns and ctx.park_avg is not None:
         park = out["park"].astype(object).where(out["park"].notna(), None)
         park_avg = park.map(ctx.park_avg).astype("float64")
     frac = float(t["park_tax_fraction"])
     reasons["LOW_TAX_PARK"] = has_firm & (tax_mu < frac * park_avg)
-    detail["LOW_TAX_PARK"] = ("亩均税收" + _num(tax_mu) + "万元/亩，低于园区亩均税收" + _num(park_avg)
-                              + "万元/亩的" + _fmt(frac * 100) + "%（" + _num(frac * park_avg) + "）")
+    detail["LOW_TAX_PARK"] = lambda s: ["亩均税收", _num(s(tax_mu)), "万元/亩，低于园区亩均税收", _num(s(park_avg)),
+                                        "万元/亩的" + _fmt(frac * 100) + "%（", _num(frac * s(park_avg)), "）"]
     ind = _parcel_industry(out, ctx.industry, pairs, t)
     cmin = coverage_min(t)
     far = _col(out, "far")
     cov_b = _col(out, "building_coverage")
     check_ctrl = built if has_bld_col else far.notna() | cov_b.notna()
     reasons["LOW_FAR"] = check_ctrl & (far < ind["far_min"])
-    src_zh = ind["control_source"].map({"holder": "权利人企业", "firm": "宗地内企业", "parcel": "宗地"}).fillna("").astype("str")
-    detail["LOW_FAR"] = ("容积率" + _num(far) + "，低于" + src_zh + "行业（GB/T 4754-2002 "
-                         + ind["control_code_2002"].fillna("").astype("str") + "大类）控制指标"
-                         + _num(ind["far_min"], 2) + "")
+    src_zh = {"holder": "权利人企业", "firm": "宗地内企业", "parcel": "宗地"}
+    detail["LOW_FAR"] = lambda s: ["容积率", _num(s(far)), "，低于", _str(s(ind["control_source"]).map(src_zh).fillna("")),
+                                   "行业（GB/T 4754-2002 ", _str(s(ind["control_code_2002"]).fillna("")),
+                                   "大类）控制指标", _num(s(ind["far_min"]), 2)]
     reasons["LOW_COVERAGE"] = check_ctrl & (cov_b < cmin)
-    detail["LOW_COVERAGE"] = "建筑系数" + _pct(cov_b) + "，低于控制指标" + _fmt(cmin * 100) + "%"
+    detail["LOW_COVERAGE"] = lambda s: ["建筑系数", _pct(s(cov_b)), "，低于控制指标" + _fmt(cmin * 100) + "%"]
     if "grade" in out.columns:
         reasons["GRADE_D"] = out["grade"].astype(object).eq("D")
-        detail["GRADE_D"] = _text(idx, "亩均效益综合评价为D类")
+        detail["GRADE_D"] = "亩均效益综合评价为D类"
     y_over = t["overdue_completion_years"]
     over_deadline = _plus_years(agreed_done, y_over)
     if "actual_completion" in out.columns:
         done = _col(out, "actual_completion", "date")
         unfinished = done.isna() | (done > over_deadline)
-        how = "实际竣工日期" + _ds(done)
+
+        def how(s: Any) -> list[str | pa.Array]:
+            return ["实际竣工日期", _ds(s(done))]
     else:
         # investment under budget is no sign of an unfinished project; undeveloped land is (1 % slack
         # for the difference between the design area and the measured polygon)
         unfinished = dev < 0.99
-        how = "开发比例" + _pct(dev) + "、投资比例" + _pct(inv)
+
+        def how(s: Any) -> list[str | pa.Array]:
+            return ["开发比例", _pct(s(dev)), "、投资比例", _pct(s(inv))]
     reasons["OVERDUE_COMPLETION"] = agreed_done.notna() & (over_deadline <= as_of) & unfinished
-    detail["OVERDUE_COMPLETION"] = ("约定竣工日期" + _ds(agreed_done) + "，至" + as_of.strftime("%Y-%m-%d")
-                                    + "已超过" + _fmt(y_over) + "年仍未竣工（" + how + "）")
+    detail["OVERDUE_COMPLETION"] = lambda s: ["约定竣工日期", _ds(s(agreed_done)), "，至" + as_of.strftime("%Y-%m-%d")
+                                              + "已超过" + _fmt(y_over) + "年仍未竣工（", *how(s), "）"]
 
     # ---- Huzhou five kinds ---------------------------------------------------------------------------
     if t["huzhou"]:
@@ -760,7 +854,7 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
             m = mask.fillna(False).astype(bool) & kind.eq("")
             kind[m] = code
             reasons[code] = m
-            detail[code] = _text(idx, "湖州五类：" + REASON_LABELS[code][0] + "（" + text + "）")
+            detail[code] = "湖州五类：" + REASON_LABELS[code][0] + "（" + text + "）"
     else:
         kind = pd.Series("", index=idx, dtype=object)
 
@@ -773,31 +867,30 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
     for c in low_codes:
         if c in flags:
             low |= flags[c]
-    # flag_reasons / flag_detail: element-wise joins in Arrow, skipping the rules a parcel does not meet
-    # (pieces carry their leading separator, stripped at the end; no nulls: pyarrow 26's
-    # null_handling="skip" drops rows whose pieces are all null)
-    empty = pa.array(np.full(n, "", dtype=object), pa.string())
-    rcols: list[pa.Array] = [empty]
-    dcols: list[pa.Array] = [empty]
+    # flag_reasons / flag_detail: per rule a column with its text on the rows it flags (null elsewhere), joined
+    # row by row in rule order by Arrow, the rules a parcel does not meet skipped
+    code_cols: list[pa.Array] = []
+    text_cols: list[pa.Array] = []
+    any_flag = np.zeros(n, dtype=bool)
     for code in REASON_ORDER:
-        if code not in flags or not flags[code].any():
+        if code not in flags:
             continue
-        m = pa.array(flags[code].to_numpy(bool))
-        rcols.append(pc.if_else(m, pa.scalar(";" + code), empty))
-        d = ("；【" + REASON_LABELS[code][0] + "】" + detail[code].astype("str").fillna("")).astype("str")
-        d = d.reindex(idx, fill_value="")
-        d_arr = pa.chunked_array(pa.array(d.array)).combine_chunks().cast(pa.string())
-        dcols.append(pc.if_else(m, d_arr, empty))
-    reason_arr = pc.utf8_ltrim(pc.binary_join_element_wise(*rcols, ""), characters=";")
-    detail_arr = pc.utf8_ltrim(pc.binary_join_element_wise(*dcols, ""), characters="；")
-    reason_str = pd.Series(reason_arr.to_numpy(zero_copy_only=False), index=idx, dtype=object)
-    detail_str = pd.Series(detail_arr.to_numpy(zero_copy_only=False), index=idx, dtype=object)
+        m = flags[code].to_numpy(bool)
+        if not m.any():
+            continue
+        label = "【" + REASON_LABELS[code][0] + "】"
+        text = detail[code]
+        any_flag |= m
+        code_cols.append(_detail_column(m, code))
+        text_cols.append(_detail_column(m, label + text if isinstance(text, str) else [label, *text]))
+    reason_str = _join_columns(code_cols, any_flag, ";")
+    detail_str = _join_columns(text_cols, any_flag, "；")
     out["idle"] = idle.to_numpy()
     out["vacant"] = vacant.fillna(False).astype(bool).to_numpy()
     out["stopped"] = stopped.fillna(False).astype(bool).to_numpy()
     out["low_efficiency"] = low.to_numpy()
-    out["flag_reasons"] = reason_str.astype(object).to_numpy()
-    out["flag_detail"] = detail_str.astype(object).to_numpy()
+    out["flag_reasons"] = reason_str
+    out["flag_detail"] = detail_str
     out["idle_years"] = idle_years.to_numpy("float64")
     out["idle_fee_due"] = idle.to_numpy()
     out["reclaim_warning"] = reclaim.to_numpy()

@@ -85,6 +85,9 @@ class Assessment:
 
         p, f, r = self.parcels, self.firms, self.recon
         land = pd.to_numeric(f["land_mu"], errors="coerce")
+        # the firms with land, only the columns the sums need (not every column of the firm frame)
+        with_land = f.loc[land > 0, [c for c in dict.fromkeys(
+            ["land_mu", *SUMMABLE, *(num for num, den in INDICATORS.values() if den == "land_mu")]) if c in f]]
         out: dict[str, Any] = {
             "version": __version__,
             "run": {k: self.meta.get(k) for k in ("year", "as_of", "area_basis", "firm_coords", "io_engine",
@@ -114,8 +117,8 @@ class Assessment:
                                             for k in ("polygon", "certificate", "reported")},
                 "unassigned_mu": float((p["unassigned_share"] * p["land_area_mu"]).sum()),
             },
-            "totals": {c: _sum(f.loc[land > 0, c]) for c in SUMMABLE if c in f},
-            "per_mu": {k: _ratio(f.loc[land > 0], num) for k, (num, den) in INDICATORS.items()
+            "totals": {c: _sum(with_land[c]) for c in SUMMABLE if c in f},
+            "per_mu": {k: _ratio(with_land, num) for k, (num, den) in INDICATORS.items()
                        if den == "land_mu"},
             "parks": self.parks.to_dict(orient="records"),
             "counties": self.counties.to_dict(orient="records"),
@@ -134,7 +137,7 @@ class Assessment:
             out["land"] = {k: {"parcels": int(p[k].fillna(False).astype(bool).sum()),
                                "mu": float(p.loc[p[k].fillna(False).astype(bool), "area_mu"].sum())}
                            for k in ("idle", "vacant", "stopped", "low_efficiency")}
-            out["land"]["flag_reasons"] = value_counts(p["flag_reasons"].str.split(";").explode().replace("", None))
+            out["land"]["flag_reasons"] = _code_counts(p["flag_reasons"])
         if self.audit is not None:
             out["overrides"] = {"applied": len(self.audit),
                                 "audit": self.audit.to_dict(orient="records")}
@@ -157,6 +160,20 @@ class Assessment:
 def _sum(s: pd.Series) -> float | None:
     v = pd.to_numeric(s, errors="coerce")
     return float(v.sum()) if v.notna().any() else None
+
+
+def _code_counts(s: pd.Series) -> dict[str, int]:
+    """Counts of the codes in ";"-joined code cells (empty codes and missing cells left out), sorted by
+    code; split in Arrow, not one Python call per cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .report.summary import value_counts
+
+    arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(), type=pa.string(), from_pandas=True)
+    codes = pc.list_flatten(pc.split_pattern(arr, pattern=";"))
+    codes = codes.filter(pc.not_equal(codes, ""))
+    return value_counts(pd.Series(codes.to_numpy(zero_copy_only=False), dtype=object))
 
 
 def _ratio(f: pd.DataFrame, num: str) -> float | None:

@@ -248,11 +248,19 @@ def _firm_stopped(firms: pd.DataFrame) -> pd.Series:
     return vals.notna().any(axis=1) & (vals.fillna(0.0) <= 0.0).all(axis=1)
 
 
-def _firms_on_parcels(firms: pd.DataFrame | None, pairs: pd.DataFrame | None, sep: str) -> pd.DataFrame:
-    """Per parcel_row: names (joined in firm source_row order), firm_count, operating_firms, worst grade."""
+def _firms_on_parcels(firms: pd.DataFrame | None, pairs: pd.DataFrame | None, sep: str,
+                      only: np.ndarray | None = None) -> pd.DataFrame:
+    """Per parcel_row: names (joined in firm source_row order), firm_count, operating_firms, worst grade.
+    ``only``: the parcel rows wanted (the others' firms are not looked at)."""
     out_cols = ["firms", "firm_count", "operating_firms", "firm_grade"]
     if firms is None or pairs is None or len(pairs) == 0 or len(firms) == 0:
         return pd.DataFrame(columns=out_cols, index=pd.Index([], name="parcel_row"))
+    p = pairs[["firm_row", "parcel_row"]].dropna().astype("int64").drop_duplicates()
+    if only is not None:
+        p = p[p["parcel_row"].isin(only)]
+        firms = firms[firms["source_row"].isin(p["firm_row"])]
+        if len(p) == 0 or len(firms) == 0:
+            return pd.DataFrame(columns=out_cols, index=pd.Index([], name="parcel_row"))
     f = pd.DataFrame({
         "firm_row": firms["source_row"].astype("int64").to_numpy(),
         "name": firms["name"].astype(object).where(firms["name"].notna(), "").astype(str).to_numpy()
@@ -261,7 +269,6 @@ def _firms_on_parcels(firms: pd.DataFrame | None, pairs: pd.DataFrame | None, se
         "grade_num": firms["grade"].astype(object).map(_GRADE_ORDER).astype(float).to_numpy()
         if "grade" in firms else np.nan,
     }).drop_duplicates("firm_row")
-    p = pairs[["firm_row", "parcel_row"]].dropna().astype("int64").drop_duplicates()
     m = p.merge(f, on="firm_row", how="inner").sort_values(["parcel_row", "firm_row"], kind="mergesort")
     m["operating"] = ~m["stopped_firm"].astype(bool)
     g = m.groupby("parcel_row", sort=True)
@@ -357,8 +364,8 @@ def candidates(
     out["kind"] = np.where(assigned, pd.Series(tier_name, index=p.index).map(TIERS).to_numpy(), own_kind)
     out["tier"] = tier_name
 
-    on = _firms_on_parcels(firms, pairs, cfg["firm_separator"])
     rows = out["source_row"]
+    on = _firms_on_parcels(firms, pairs, cfg["firm_separator"], only=rows.to_numpy())
     joined = on.reindex(rows.to_numpy())
     have_links = firms is not None and pairs is not None
     if have_links:

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
+#: byte → alphabet value, −1 for every other byte (non-ASCII bytes included)
+_LUT = np.full(256, -1, dtype=np.int64)
+_LUT[[ord(c) for c in ALPHABET]] = np.arange(len(ALPHABET))
 
 
 def check_digit(first17: str) -> str:
@@ -33,21 +38,32 @@ def is_valid(code: str) -> bool:
 def valid_mask(codes: pd.Series) -> pd.Series:
     """Vectorised :func:`is_valid` over a Series of normalised codes (missing → False).
 
-    Works on the character matrix: values via a lookup table, the weighted sum with one matrix product.
+    Works on the UTF-8 bytes: a valid code is 18 ASCII characters, so only cells of exactly 18 bytes can
+    be valid; their bytes become one (n × 18) matrix, values via a lookup table (−1 outside the alphabet,
+    also for every non-ASCII byte), the weighted sum with one matrix product. Cells that are not ``str``
+    are tested as ``str(cell)``.
     """
-    s = codes.astype("object").where(codes.notna(), "")
-    s = s.map(str)
-    ok_len = s.str.len().eq(18).to_numpy()
-    out = np.zeros(len(s), dtype=bool)
+    obj = codes.to_numpy(dtype=object)
+    present = codes.notna().to_numpy()
+    if not present.all() or pd.api.types.infer_dtype(obj, skipna=False) != "string":
+        obj = np.where(present, obj, "")
+        if pd.api.types.infer_dtype(obj, skipna=False) != "string":
+            obj = pd.Series(obj, dtype=object).map(str).to_numpy(dtype=object)
+    out = np.zeros(len(obj), dtype=bool)
+    if not len(obj):
+        return pd.Series(out, index=codes.index)
+    try:
+        arr = pa.array(obj, type=pa.large_string())
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: not UTF-8, so not 18 ASCII bytes
+        arr = pa.array([x.encode("utf-8", "surrogatepass") for x in obj], type=pa.large_binary())
+    ok_len = pc.equal(pc.binary_length(arr), 18).to_numpy(zero_copy_only=False)
     if not ok_len.any():
         return pd.Series(out, index=codes.index)
-    good = s[ok_len].to_numpy(dtype="U18")
-    ords = good.view(np.uint32).reshape(-1, 18).astype(np.int64)
-    lut = np.full(128, -1, dtype=np.int64)
-    for c, v in _VALUE.items():
-        lut[ord(c)] = v
-    codes_arr = np.where(ords < 128, ords, 0)
-    vals = lut[codes_arr]
+    good = pc.filter(arr, pa.array(ok_len))
+    raw = pa.concat_arrays([good]) if isinstance(good, pa.ChunkedArray) else good
+    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset:raw.offset + len(raw) + 1]
+    data = np.frombuffer(raw.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 18)
+    vals = _LUT[data]
     chars_ok = (vals >= 0).all(axis=1)
     expect = (31 - (vals[:, :17] @ WEIGHTS) % 31) % 31
     out[np.flatnonzero(ok_len)] = chars_ok & (expect == vals[:, 17])

@@ -208,3 +208,40 @@ def test_uscc_in_scientific_notation_is_listed_not_guessed(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError):
         read_firms(tmp_path / "none.xlsx")
+
+
+# --- lazy messages and the trailing-total scan ---
+
+
+def test_recorder_quotes_only_the_flagged_rows():
+    from parkland.io.firms import Recorder
+
+    raw = pd.DataFrame({"source_row": [1, 2, 3], "file_row": [2, 3, 4]}, index=[10, 11, 12])
+    rec = Recorder("firms", raw, pd.Series(["k1", None, "k3"], index=raw.index, dtype=object))
+
+    class Unquotable:  # a cell whose text would fail: it must not be quoted when its row is not flagged
+        def __str__(self):
+            raise AssertionError("quoted an unflagged row")
+
+    cells = pd.Series([1234.0, Unquotable(), "  x  y "], index=raw.index, dtype=object)
+    rec.rows("BAD_NUMBER", pd.Series([True, False, True], index=raw.index), "无法识别的数字「{}」，按缺失处理",
+             "unreadable number '{}', treated as missing", "kept", "营业收入", quote=cells)
+    rec.rows("NONE", pd.Series([False] * 3, index=raw.index), "「{}」", "'{}'", "kept", "x", quote=cells)
+    out = rec.result()
+    assert out["problem_zh"].tolist() == ["无法识别的数字「1234」，按缺失处理", "无法识别的数字「  x  y 」，按缺失处理"]
+    assert out["problem_en"].tolist() == ["unreadable number '1234', treated as missing",
+                                          "unreadable number '  x  y ', treated as missing"]
+    assert out["file_row"].tolist() == [2, 4] and out["key"].tolist() == ["k1", "k3"]
+
+
+def test_trailing_totals_scan_a_long_run_and_ignore_totals_above_it():
+    from parkland.io.firms import trailing_totals
+
+    names = ["甲", "合计", "乙"] + [f"丙{i}" for i in range(60)] + ["小计"] * 20 + ["合 计", "Total:", "总计"]
+    raw = pd.DataFrame({"企业名称": names, "信用代码": [None] * len(names)})
+    got = trailing_totals(raw, ["企业名称", "信用代码"])
+    assert got.dtype == bool and got.index.equals(raw.index)
+    assert got.tolist() == [False] * 63 + [True] * 23
+    assert trailing_totals(raw.iloc[:63], ["企业名称"]).sum() == 0
+    assert trailing_totals(pd.DataFrame({"a": ["合计"] * 100}), ["a"]).tolist() == [True] * 100
+    assert trailing_totals(raw.iloc[:0], ["企业名称"]).tolist() == []

@@ -113,3 +113,77 @@ def test_valid_codes_with_e_are_not_scientific():
     # real credit codes may hold "E" between digits; Excel's notation always carries a sign
     codes = pd.Series(["9151130230607212E1", "915113020802936E66", "9.15113E+17", "5E+18"])
     assert V.scientific_mask(codes).tolist() == [False, False, True, True]
+
+
+# --- the vectorised paths (same results as the cell-by-cell forms they replace) ---
+
+
+def test_nfkc_only_touches_non_ascii_cells_and_matches_str_normalize():
+    cells = pd.Series(["abc", "１２３", "ＡＢ c", None, "ﬁ", "e\u0301", "①", "㎡", "", "abc", "１２３", "規"],
+                      dtype="str")
+    got = V._nfkc(cells)
+    assert got.drop(index=3).tolist() == ["abc", "123", "AB c", "fi", "\u00e9", "1", "m2", "", "abc", "123", "規"]
+    assert got.isna().tolist() == [False, False, False, True] + [False] * 8
+    pd.testing.assert_series_equal(got, cells.str.normalize("NFKC"), check_exact=True)
+    ascii_only = pd.Series(["a", None, "b"], dtype="str")
+    pd.testing.assert_series_equal(V._nfkc(ascii_only), ascii_only)
+    assert V._nfkc(pd.Series([], dtype="str")).tolist() == []
+
+
+def test_codes_without_any_marker_skip_the_replacements():
+    cells = pd.Series(["９１５１", "a-b", "A B", '="0456"', "“X1”", "12.00", "12.50", "1.2E+05", "plain"])
+    assert V.normalise_codes(cells).tolist() == ["9151", "AB", "AB", "0456", "X1", "12", "12.50", "1.2E+05",
+                                                 "PLAIN"]
+
+
+def test_join_codes_by_position_keeps_first_order_and_drops_repeats():
+    long = pd.Series(["B", "A", "B", "C", "A", "D", "D"], index=[5, 5, 5, 7, 6, 8, 8])
+    got = V.join_codes(long, pd.Index([5, 6, 7, 8, 9]))
+    assert got.tolist() == ["B;A", "A", "C", "D", ""]
+    assert got.dtype == object
+    # rows not in row order; a code that is not text takes the label-based path
+    got = V.join_codes(pd.Series(["x", "y", "x"], index=[2, 1, 2]), pd.Index([1, 2]))
+    assert got.tolist() == ["y", "x"]
+    got = V.join_codes(pd.Series(["x", 7, "x"], index=[1, 2, 1], dtype=object), pd.Index([1, 2, 3]))
+    assert got.tolist() == ["x", 7, ""]
+    assert V.join_codes(pd.Series([], dtype=object), pd.Index([3])).tolist() == [""]
+
+
+def test_join_at_by_arrow():
+    pos = np.array([0, 0, 2, 0, 2, 3])
+    out = V._join_at(pos, np.array(["a", "b", "c", "a", "d", "e"], dtype=object), 5)
+    assert out.tolist() == ["a;b", "", "c;d", "e", ""]
+
+
+def test_parse_scale_is_parsed_once_per_distinct_text():
+    cells = pd.Series(["规上", "规上", " 规 上 ", "x", "x", None, "", "否", "ＹＥＳ"] * 3, index=range(100, 127))
+    s, bad = V.parse_scale(cells)
+    assert s.tolist() == ["above", "above", "above", None, None, None, None, "below", "above"] * 3
+    assert bad.tolist() == [False, False, False, True, True, False, False, False, False] * 3
+    assert s.index.tolist() == bad.index.tolist() == list(range(100, 127))
+    assert bad.dtype == bool
+    empty, bad = V.parse_scale(pd.Series([], dtype=object))
+    assert empty.tolist() == [] and bad.tolist() == []
+
+
+def test_extract_matches_pandas_extract():
+    t = pd.Series(["2023-5-1", "2023年5月", "2023/05/", "x", "", "20230501", "2023-5-1-"], dtype="str")
+    pat = "^(?P<g0>[0-9]{4})[-年/](?P<g1>[0-9]{1,2})(?:[-月/]?(?P<g2>[0-9]{1,2}))?[-月/]?$"
+    got = V._extract(t, pat)
+    want = t.str.extract(pat)
+    assert got.isna().to_numpy().tolist() == want.isna().to_numpy().tolist()
+    assert got[0].tolist()[:3] == ["2023"] * 3 and got[1].tolist()[:3] == ["5", "5", "05"]
+    assert got[2].iloc[0] == "1" and pd.isna(got[2].iloc[1])
+
+
+def test_excel_serial_beyond_what_a_date_column_holds_is_a_bad_date() -> None:
+    """Excel serials go to 2958465 (9999-12-31); a datetime64[ns] column ends at 2262-04-11 (serial
+    132320): a later serial is listed as a bad date instead of stopping the reader."""
+    from parkland.io.values import parse_dates
+
+    d, bad = parse_dates(pd.Series(["450000", "45000", "132320", "132321", None], dtype=object))
+    assert d.tolist()[1:3] == [pd.Timestamp("2023-03-15"), pd.Timestamp("2262-04-11")]
+    assert d.isna().tolist() == [True, False, False, True, True]
+    assert bad.tolist() == [True, False, False, True, False]
+    d, bad = parse_dates(pd.Series([2958465, 45000.0]))
+    assert d.isna().tolist() == [True, False] and bad.tolist() == [True, False]

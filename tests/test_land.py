@@ -10,6 +10,10 @@ import pytest
 from parkland.errors import PolicyError
 from parkland.land import (
     DAYS_PER_YEAR,
+    OUTPUT_COLUMNS,
+    _num,
+    _pct,
+    _to_gbt2002,
     control_indicators,
     crosswalk,
     diagnose,
@@ -316,3 +320,58 @@ def test_reason_codes_are_labelled_and_ordered():
     healthy = run(parcels({}))
     assert healthy["flag_reasons"].tolist() == [""] and healthy["flag_detail"].tolist() == [""]
     assert not healthy[["idle", "vacant", "stopped", "low_efficiency"]].any(axis=None)
+
+
+# --------------------------------------------------------------------------------------------------
+# the texts are built on the flagged rows only, each distinct value formatted once
+# --------------------------------------------------------------------------------------------------
+def test_detail_texts_whole_on_their_own_rows_only():
+    df = parcels({}, {"tax_per_mu": 7.999, "far": 0.1, "industry_code": "C3811"}, {},
+                 {"building_coverage": 0.2999}).set_axis([40, 3, 17, 0])  # any index: rows go by position
+    before = df.copy()
+    f = run(df)
+    assert f.index.tolist() == [40, 3, 17, 0]
+    assert f["flag_reasons"].tolist() == ["", "LOW_TAX;LOW_FAR;HUZHOU_USED_NOT_FULL", "",
+                                          "LOW_COVERAGE;HUZHOU_USED_NOT_FULL"]
+    huzhou = "【用而未尽】湖州五类：用而未尽（已动工但未按约定全部开发或容积率、建筑系数不足）"
+    # park average 150 万元 / 15 亩 = 10: half of it (5) is below 7.999, so no LOW_TAX_PARK; C3811 → 2002 division
+    # 39, whose minimum FAR is 0.7
+    assert f["flag_detail"].tolist() == [
+        "",
+        "【亩均税收低于标准】亩均税收8.0万元/亩，低于8万元/亩；【容积率低于控制指标】容积率0.1，低于宗地行业"
+        "（GB/T 4754-2002 39大类）控制指标0.7；" + huzhou,
+        "",
+        "【建筑系数低于控制指标】建筑系数29.99%，低于控制指标30%；" + huzhou]
+    assert str(f["flag_detail"].dtype) == "str" and str(f["flag_reasons"].dtype) == "str"
+    pd.testing.assert_frame_equal(df, before)  # the caller's frame is left as it was
+
+
+def test_no_parcels_no_texts():
+    f = run(parcels({}).iloc[:0])
+    assert len(f) == 0 and set(OUTPUT_COLUMNS) <= set(f.columns)
+
+
+def test_numbers_in_texts_as_python_writes_them():
+    x = pd.Series([1.005, -0.001, np.nan, 12.0, 1e16, 2.5, 2.5])
+    assert _num(x).to_pylist() == ["1.0", "0.0", "未知", "12.0", "1e+16", "2.5", "2.5"]
+    assert _num(x, 3).to_pylist()[:2] == ["1.005", "-0.001"]
+    assert _pct(pd.Series([0.5, np.nan, -0.00001, 0.29994])).to_pylist() == ["50.0%", "未知", "0.0%", "29.99%"]
+
+
+@pytest.mark.parametrize("edition", ["2017", "2002"])
+def test_industry_codes_converted_once_each_as_row_by_row(edition):
+    codes = {
+        "str": pd.Series(["C3811", "c 38-11", "2921", "43", None, "", "１３", "C3811"], dtype="str", name="code"),
+        "object": pd.Series(["3811", None, "2921", "3811"], dtype=object, name="code"),
+        "float": pd.Series([3811.0, np.nan, 1311.5, 13.0, 3811.0], name="code"),
+        "int": pd.Series([3811, 13, 3811], name="code", index=[5, 2, 9]),
+        "all missing": pd.Series([None, None], dtype=object, name="code"),
+        "mixed (row by row)": pd.Series([True, 1, 1.0, "1311", None], dtype=object),
+    }
+    for name, c in codes.items():
+        fast, rowwise = to_gbt2002(c, edition), _to_gbt2002(c, edition)
+        pd.testing.assert_series_equal(fast, rowwise, check_exact=True, obj=name)
+        assert [type(v) for v in fast] == [type(v) for v in rowwise], name
+    assert to_gbt2002(codes["str"], edition).tolist() == (
+        ["39", "39", "30", None, None, None, "13", "39"] if edition == "2017"
+        else ["38", "38", "29", "43", None, None, "13", "38"])

@@ -72,3 +72,15 @@ def test_written_and_read_back(result, tmp_path):
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["counts"]["firms_in"] == 8
     assert s["areas"]["parcels_mu"] == pytest.approx(94.5, rel=1e-9)
+
+
+def test_code_counts_of_joined_reason_cells() -> None:
+    """summary.json's land.flag_reasons: each code counted once per cell it is in; empty codes, blank
+    and missing cells are not codes."""
+    from parkland.pipeline import _code_counts
+
+    s = pd.Series(["LOW_TAX;IDLE", None, "", "IDLE", "LOW_TAX;;VACANT", float("nan"), "VACANT;"], dtype=object)
+    assert _code_counts(s) == {"IDLE": 2, "LOW_TAX": 2, "VACANT": 2}
+    assert list(_code_counts(s)) == ["IDLE", "LOW_TAX", "VACANT"]
+    assert _code_counts(pd.Series(["B;A", None], dtype="str")) == {"A": 1, "B": 1}
+    assert _code_counts(pd.Series([], dtype=object)) == {}

@@ -111,3 +111,29 @@ def test_gpkg_in_slices_is_the_same_layer(tmp_path: Path, monkeypatch) -> None:
     pd.testing.assert_frame_equal(pd.DataFrame(x.drop(columns="geometry")), pd.DataFrame(y.drop(columns="geometry")))
     assert y["note"].tolist()[3] == "'=x" and y["idle"].tolist()[3:6] == [1, 0, 1]
     assert x.geometry.geom_equals_exact(y.geometry, 0).all()
+
+
+def test_neutralise_text_matches_the_per_cell_rule() -> None:
+    """The Arrow test of the first character gives the per-cell rule's result on every kind of text
+    column, including text Arrow refuses (a lone surrogate), missing cells and non-ASCII starts."""
+    import numpy as np
+
+    from parkland.report.export import FORMULA_START, neutralise_text
+
+    rng = np.random.default_rng(7)
+    alphabet = ["=", "+", "-", "@", "\t", "\r", "a", "企", "＝", " ", "'", "1", "\n"]
+    cells = ["".join(rng.choice(alphabet, size=rng.integers(0, 4))) for _ in range(3000)]
+    cells[5], cells[6] = None, np.nan
+
+    def expect(v):
+        return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+    for extra in ([], ["\ud800=x", "=\ud800"]):
+        s = pd.Series(cells + extra, dtype=object)
+        got = neutralise_text(s)
+        want = [expect(v) for v in s]
+        assert [g if isinstance(g, str) else None for g in got] == [w if isinstance(w, str) else None
+                                                                    for w in want]
+        assert got.isna().sum() == 2
+    assert neutralise_text(pd.Series(["=1", "ok"], dtype="str")).tolist() == ["'=1", "ok"]
+    assert neutralise_text(pd.Series([1, "=2", None], dtype=object)).tolist() == [1, "'=2", None]

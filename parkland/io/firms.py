@@ -37,12 +37,19 @@ class Recorder:
         self.key = key
         self.frames: list[pd.DataFrame] = []
 
-    def rows(self, code: str, mask: pd.Series, zh, en, action: str, column: str | None) -> None:
-        """Records for the rows where ``mask`` is True; ``zh``/``en`` are str or Series on the index."""
+    def rows(self, code: str, mask: pd.Series, zh, en, action: str, column: str | None, *,
+             quote: pd.Series | None = None) -> None:
+        """Records for the rows where ``mask`` is True; ``zh``/``en`` are str or Series on the index.
+
+        With ``quote`` (cells on the index), ``zh``/``en`` are templates holding one ``{}``, filled with
+        the quoted cell (:func:`_quote`) of each flagged row: only those rows are quoted and formatted."""
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         sub = self.raw.loc[mask]
+        if quote is not None:
+            text = _quote(quote[mask])
+            zh, en = _fill(zh, text), _fill(en, text)
         zh = zh[mask] if isinstance(zh, pd.Series) else zh
         en = en[mask] if isinstance(en, pd.Series) else en
         self.frames.append(recon.records(self.source, code, zh, en, action, source_row=sub["source_row"],
@@ -64,6 +71,12 @@ def _quote(s: pd.Series) -> pd.Series:
     return V.to_text(s).fillna("").astype(str)
 
 
+def _fill(template: str, text: pd.Series) -> pd.Series:
+    """``template`` with its one ``{}`` replaced by each of ``text`` (vectorised concatenation)."""
+    before, after = template.split("{}")
+    return before + text + after
+
+
 def numbers(raw: pd.Series, match: cols.ColumnMatch, rec: Recorder, header: str,
             default_factor: float | None = None) -> pd.Series:
     """A figure column: parsed (:func:`values.parse_numbers`), × the header unit's factor (or
@@ -73,31 +86,31 @@ def numbers(raw: pd.Series, match: cols.ColumnMatch, rec: Recorder, header: str,
     factor = match.factor if match.unit is not None else (default_factor or 1.0)
     if factor != 1.0:
         v = v.where(pct, v * factor)
-    text = _quote(raw)
-    rec.rows("BAD_NUMBER", bad, "无法识别的数字「" + text + "」，按缺失处理",
-             "unreadable number '" + text + "', treated as missing", "kept", header)
-    rec.rows("NEGATIVE_VALUE", v < 0, "负数「" + text + "」（如退税），保留并列出，请核实",
-             "negative figure '" + text + "' (e.g. a refund) kept: please check", "kept", header)
+    rec.rows("BAD_NUMBER", bad, "无法识别的数字「{}」，按缺失处理", "unreadable number '{}', treated as missing",
+             "kept", header, quote=raw)
+    rec.rows("NEGATIVE_VALUE", v < 0, "负数「{}」（如退税），保留并列出，请核实",
+             "negative figure '{}' (e.g. a refund) kept: please check", "kept", header, quote=raw)
     return v.astype("float64")
 
 
-def credit_codes(raw: pd.Series, rec: Recorder, header: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+def credit_codes(raw: pd.Series, rec: Recorder, header: str,
+                 uscc_raw: pd.Series | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(uscc, uscc_raw, uscc_valid): normalised code (None when empty or in scientific notation), the
     cell as written, and the check-digit test of :func:`parkland.uscc.valid_mask`. Bad codes are kept and
-    listed (BAD_USCC); codes Excel turned into numbers are listed (USCC_SCIENTIFIC) and not guessed."""
-    uscc_raw = V.normalise_text(raw)
+    listed (BAD_USCC); codes Excel turned into numbers are listed (USCC_SCIENTIFIC) and not guessed.
+    ``uscc_raw``: ``values.normalise_text(raw)`` when the caller has it already."""
+    uscc_raw = V.normalise_text(raw) if uscc_raw is None else uscc_raw
     uscc = V.normalise_codes(raw)
     # a valid code may hold "E" between digits (…212E1): only invalid codes can be Excel's notation
-    sci = V.scientific_mask(uscc) & ~valid_mask(uscc)
-    text = _quote(uscc_raw)
-    rec.rows("USCC_SCIENTIFIC", sci, "统一社会信用代码「" + text + "」被 Excel 存成了科学计数法，无法还原，请改为文本格式重新导出",
-             "credit code '" + text + "' was stored by Excel in scientific notation and cannot be recovered: "
-             "export the column as text", "kept", header)
+    valid = valid_mask(uscc)  # also the test after the codes in notation are blanked: they are invalid
+    sci = V.scientific_mask(uscc) & ~valid
+    rec.rows("USCC_SCIENTIFIC", sci, "统一社会信用代码「{}」被 Excel 存成了科学计数法，无法还原，请改为文本格式重新导出",
+             "credit code '{}' was stored by Excel in scientific notation and cannot be recovered: "
+             "export the column as text", "kept", header, quote=uscc_raw)
     uscc = uscc.where(~sci, None)
-    valid = valid_mask(uscc)
-    rec.rows("BAD_USCC", uscc.notna() & ~valid, "统一社会信用代码「" + text + "」校验不通过（长度、字符或校验位有误），保留并列出",
-             "credit code '" + text + "' fails the check (length, characters or check digit): kept",
-             "kept", header)
+    rec.rows("BAD_USCC", uscc.notna() & ~valid, "统一社会信用代码「{}」校验不通过（长度、字符或校验位有误），保留并列出",
+             "credit code '{}' fails the check (length, characters or check digit): kept",
+             "kept", header, quote=uscc_raw)
     return uscc.astype(object), uscc_raw.astype(object), valid.astype(bool)
 
 
@@ -111,10 +124,9 @@ def code_lists(raw: pd.Series, rec: Recorder, header: str) -> tuple[pd.Series, p
     if sci.any():
         bad_rows = pd.Series(False, index=raw.index)
         bad_rows[long[sci].index.unique()] = True
-        text = _quote(V.normalise_text(raw))
-        rec.rows("PARCEL_ID_SCIENTIFIC", bad_rows, "宗地代码「" + text + "」被 Excel 存成了科学计数法，无法还原，未使用",
-                 "parcel code '" + text + "' was stored by Excel in scientific notation and cannot be "
-                 "recovered: not used", "kept", header)
+        rec.rows("PARCEL_ID_SCIENTIFIC", bad_rows, "宗地代码「{}」被 Excel 存成了科学计数法，无法还原，未使用",
+                 "parcel code '{}' was stored by Excel in scientific notation and cannot be recovered: not used",
+                 "kept", header, quote=V.normalise_text(raw))
         long = long[~sci]
     long = V.parcel_codes(long)
     return long, V.join_codes(long, raw.index)
@@ -122,9 +134,8 @@ def code_lists(raw: pd.Series, rec: Recorder, header: str) -> tuple[pd.Series, p
 
 def dates(raw: pd.Series, rec: Recorder, header: str) -> pd.Series:
     d, bad = V.parse_dates(raw)
-    text = _quote(raw)
-    rec.rows("BAD_DATE", bad, "无法识别的日期「" + text + "」，按缺失处理",
-             "unreadable date '" + text + "', treated as missing", "kept", header)
+    rec.rows("BAD_DATE", bad, "无法识别的日期「{}」，按缺失处理", "unreadable date '{}', treated as missing", "kept",
+             header, quote=raw)
     return d
 
 
@@ -155,13 +166,20 @@ def trailing_totals(raw: pd.DataFrame, text_cols: list[str]) -> pd.Series:
     """Rows at the end of the table whose name/code/first cell says 合计/总计/小计 (a total row)."""
     if not len(raw) or not text_cols:
         return pd.Series(False, index=raw.index)
-    hit = pd.Series(False, index=raw.index)
-    for c in text_cols:
-        t = raw[c].astype(object).fillna("").astype(str).str.replace(r"\s+", "", regex=True)
-        hit |= t.str.fullmatch(_TOTAL).astype(bool)
-    # keep only the trailing run
-    trailing = hit.astype("int64")[::-1].cumprod()[::-1].astype(bool)
-    return trailing
+    # only the trailing run counts: test the last k rows, k × 8 while all of them are totals
+    n, k = len(raw), min(len(raw), 8)
+    while True:
+        tail = raw.iloc[n - k:]
+        hit = np.zeros(k, dtype=bool)
+        for c in text_cols:
+            t = tail[c].astype(object).fillna("").astype(str).str.replace(r"\s+", "", regex=True)
+            hit |= t.str.fullmatch(_TOTAL).astype(bool).to_numpy()
+        if k == n or not hit.all():
+            break
+        k = min(n, k * 8)
+    out = np.zeros(n, dtype=bool)
+    out[n - k:] = np.logical_and.accumulate(hit[::-1])[::-1]
+    return pd.Series(out, index=raw.index)
 
 
 def _accepted_link_headers() -> tuple[str, str]:
@@ -259,7 +277,9 @@ def _firm_frame(raw: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: 
     none = V.nones(n_index)
     nan = pd.Series(np.nan, index=n_index, dtype="float64")
     if "uscc" in canon:
-        out["uscc"], out["uscc_raw"], out["uscc_valid"] = credit_codes(raw[canon["uscc"]], rec, canon["uscc"])
+        # rec.key is normalise_text of this column on these rows (see read_firms)
+        out["uscc"], out["uscc_raw"], out["uscc_valid"] = credit_codes(raw[canon["uscc"]], rec, canon["uscc"],
+                                                                       rec.key)
     else:
         out["uscc"], out["uscc_raw"] = none, none
         out["uscc_valid"] = pd.Series(False, index=n_index)
@@ -271,10 +291,9 @@ def _firm_frame(raw: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: 
     if "scale" in canon:
         h = canon["scale"]
         out["scale"], bad = V.parse_scale(raw[h])
-        text = _quote(raw[h])
-        rec.rows("BAD_SCALE", bad, "无法识别的企业规模「" + text + "」（应为 规上/规下 或 是/否），按缺失处理",
-                 "unreadable size class '" + text + "' (expected 规上/规下 or 是/否): treated as missing",
-                 "kept", h)
+        rec.rows("BAD_SCALE", bad, "无法识别的企业规模「{}」（应为 规上/规下 或 是/否），按缺失处理",
+                 "unreadable size class '{}' (expected 规上/规下 or 是/否): treated as missing", "kept", h,
+                 quote=raw[h])
     else:
         out["scale"] = none
     for c, unit_kind in FIRM_FIGURES.items():
@@ -292,17 +311,15 @@ def _firm_frame(raw: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: 
             h = canon[c]
             v = numbers(raw[h], matches[h], rec, h)
             off = v.abs() > lim
-            text = _quote(raw[h])
-            rec.rows("BAD_COORDINATE", off, "坐标「" + text + f"」超出范围（±{lim:g}°），按缺失处理",
-                     "coordinate '" + text + f"' out of range (±{lim:g}°): treated as missing", "kept", h)
+            rec.rows("BAD_COORDINATE", off, "坐标「{}" + f"」超出范围（±{lim:g}°），按缺失处理",
+                     "coordinate '{}" + f"' out of range (±{lim:g}°): treated as missing", "kept", h, quote=raw[h])
             out[c] = v.where(~off)
         else:
             out[c] = nan
     if "year" in canon:
         h = canon["year"]
         out["year"], bad = V.parse_year(raw[h])
-        text = _quote(raw[h])
-        rec.rows("BAD_YEAR", bad, "无法识别的年份「" + text + "」", "unreadable year '" + text + "'", "kept", h)
+        rec.rows("BAD_YEAR", bad, "无法识别的年份「{}」", "unreadable year '{}'", "kept", h, quote=raw[h])
     else:
         out["year"] = pd.Series(pd.NA, index=n_index, dtype="Int64")
     frame = pd.DataFrame({c: out[c] for c in FIRM_COLUMNS}, index=n_index)

@@ -17,7 +17,6 @@ from parkland.io import columns as cols
 from parkland.io import values as V
 from parkland.io.firms import (
     Recorder,
-    _quote,
     code_lists,
     column_notes,
     credit_codes,
@@ -86,7 +85,7 @@ def read_links(path: str | Path, *, sheet: str | None = None) -> recon.Loaded:
 def _link_frame(raw: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: dict[str, str],
                 rec: Recorder) -> pd.DataFrame:
     idx = raw.index
-    uscc, uscc_raw, valid = credit_codes(raw[canon["uscc"]], rec, canon["uscc"])
+    uscc, uscc_raw, valid = credit_codes(raw[canon["uscc"]], rec, canon["uscc"], rec.key)  # key: normalise_text
     name = V.normalise_text(raw[canon["name"]]) if "name" in canon else V.nones(idx)
     share = (numbers(raw[canon["land_share"]], matches[canon["land_share"]], rec, canon["land_share"])
              if "land_share" in canon else pd.Series(float("nan"), index=idx))
@@ -102,11 +101,9 @@ def _link_frame(raw: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: 
     rec.rows("MISSING_FIRM", no_firm, "对应表中这一行既没有有效的统一社会信用代码也没有企业名称，已剔除",
              "neither a usable credit code nor a firm name on this row: dropped", "dropped", canon["uscc"])
     several = n_codes.gt(1) & (share.notna() | occ.notna()) & ~no_firm
-    text = _quote(raw[h])
-    rec.rows("SHARE_ON_SEVERAL_PARCELS", several,
-             "一个单元格列了多个宗地（「" + text + "」），用地比例/租用面积对每块宗地照抄，请核实",
-             "several parcels in one cell ('" + text + "'): the share / floor area is applied to each: "
-             "please check", "kept", h)
+    rec.rows("SHARE_ON_SEVERAL_PARCELS", several, "一个单元格列了多个宗地（「{}」），用地比例/租用面积对每块宗地照抄，请核实",
+             "several parcels in one cell ('{}'): the share / floor area is applied to each: please check",
+             "kept", h, quote=raw[h])
     base = pd.DataFrame({"source_row": raw["source_row"].astype("int64"), "file_row": raw["file_row"].astype("int64"),
                          "uscc": uscc, "uscc_raw": uscc_raw, "uscc_valid": valid, "name": name,
                          "land_share": share, "occupied_m2": occ}, index=idx)

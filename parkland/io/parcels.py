@@ -20,7 +20,7 @@ from parkland import recon
 from parkland.errors import InputError
 from parkland.io import columns as cols
 from parkland.io import values as V
-from parkland.io.firms import Recorder, _quote, column_notes, dates, numbers
+from parkland.io.firms import Recorder, column_notes, dates, numbers
 from parkland.io.layers import read_layer
 from parkland.schema import PARCEL_DATES, PARCEL_NUMBERS, PARCEL_TEXT
 from parkland.units import MU_PER_M2
@@ -102,9 +102,8 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
     out: dict[str, pd.Series] = {"source_row": gdf["source_row"].astype("int64")}
     pid = V.normalise_codes(id_raw)
     sci = V.scientific_mask(pid)
-    text = _quote(id_raw)
-    rec.rows("PARCEL_ID_SCIENTIFIC", sci, "宗地代码「" + text + "」是科学计数法的数字，位数已丢失，无法还原",
-             "parcel code '" + text + "' is a number in scientific notation: its digits are lost", "kept", idh)
+    rec.rows("PARCEL_ID_SCIENTIFIC", sci, "宗地代码「{}」是科学计数法的数字，位数已丢失，无法还原",
+             "parcel code '{}' is a number in scientific notation: its digits are lost", "kept", idh, quote=id_raw)
     rec.rows("MISSING_PARCEL_ID", pid.isna(), "宗地没有宗地代码，无法按代码关联企业",
              "the parcel has no parcel code: firms cannot link to it by code", "kept", idh)
     out["parcel_id"] = V.parcel_codes(pid.where(~sci, None))
@@ -184,10 +183,9 @@ def _cert_area(gdf: pd.DataFrame, matches: dict[str, cols.ColumnMatch], canon: d
         factor = units.map(table).astype("float64")
         empty = units.isna()
         unknown = factor.isna() & ~empty
-        text = _quote(units)
-        rec.rows("BAD_AREA_UNIT", unknown & v.notna(), "面积单位「" + text + "」无法识别（应为 平方米/亩/公顷），宗地面积按缺失处理",
-                 "unknown area unit '" + text + "' (expected 平方米/亩/公顷): certificate area treated as missing",
-                 "kept", uh)
+        rec.rows("BAD_AREA_UNIT", unknown & v.notna(), "面积单位「{}」无法识别（应为 平方米/亩/公顷），宗地面积按缺失处理",
+                 "unknown area unit '{}' (expected 平方米/亩/公顷): certificate area treated as missing",
+                 "kept", uh, quote=units)
         rec.rows("AREA_UNIT_ASSUMED", empty & v.notna(), "面积单位为空，宗地面积按平方米读取",
                  "no area unit on this row: the certificate area is read as square metres", "kept", uh)
         factor = factor.where(~empty, MU_PER_M2)

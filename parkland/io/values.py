@@ -11,6 +11,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: separators between several codes in one cell: ; ； , ， 、 and line breaks
 CODE_SEPARATORS = r"[;；,，、\r\n]+"
@@ -55,6 +57,8 @@ def _to_str(series: pd.Series) -> pd.Series:
         s = _dates_to_text(series).astype("str")
     else:
         obj = _as_object(series)
+        if pd.api.types.infer_dtype(obj.to_numpy(), skipna=True) in ("string", "empty"):  # text only
+            return _blank_to_nan(obj.astype("str"))
         kinds = obj.map(type)
         is_str = kinds.eq(str) | obj.isna()
         if is_str.all():
@@ -74,6 +78,10 @@ def _to_str(series: pd.Series) -> pd.Series:
             if rest.any():
                 out[rest] = obj[rest].map(str)
             s = out.astype("str")
+    return _blank_to_nan(s)
+
+
+def _blank_to_nan(s: pd.Series) -> pd.Series:
     blank = s.str.strip().eq("").fillna(False).astype(bool)
     return s.where(~blank)
 
@@ -106,8 +114,25 @@ def _dates_to_text(series: pd.Series) -> pd.Series:
 
 def _clean(series: pd.Series) -> pd.Series:
     """Text cells (``str`` dtype), NFKC-normalised (full-width → half-width) and stripped; NaN = empty."""
-    t = _to_str(series).str.normalize("NFKC").str.strip()
+    t = _nfkc(_to_str(series)).str.strip()
     return t.where(t.ne("").fillna(False).astype(bool))
+
+
+def _nfkc(t: pd.Series) -> pd.Series:
+    """``t.str.normalize("NFKC")`` on a ``str`` Series, computed only where it can change anything.
+
+    An ASCII string is its own NFKC form, so only the non-ASCII cells are normalised, once per distinct
+    value (pandas normalises the composing forms one element at a time in Python)."""
+    if len(t) == 0:
+        return t.str.normalize("NFKC")
+    todo = (t.notna() & ~t.str.isascii().fillna(True).astype(bool)).to_numpy()
+    if not todo.any():
+        return t
+    codes, uniques = pd.factorize(t[todo])
+    norm = pd.Series(uniques, dtype="str").str.normalize("NFKC").to_numpy()
+    out = t.copy()
+    out[todo] = norm[codes]
+    return out
 
 
 def _parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -160,12 +185,21 @@ def normalise_text(series: pd.Series) -> pd.Series:
     return _as_object(t.where(t.ne("").fillna(False).astype(bool)))
 
 
+#: every character one of the replacements in :func:`_codes` needs: a cell without any is left as it is
+_CODE_MARKS = "[=.'‘’\"“”" + _WS_CHARS + "\\-‐‑‒–—―]"
+
+
 def _codes(series: pd.Series) -> pd.Series:
     t = _clean(series).str.upper()
-    t = t.str.replace(r'^="(.*)"$', r"\1", regex=True)
-    t = t.str.replace(r"^['‘’\"“”]+|['‘’\"“”]+$", "", regex=True)
-    t = t.str.replace("[" + _WS_CHARS + "\\-‐‑‒–—―]+", "", regex=True)
-    t = t.str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
+    marked = t.str.contains(_CODE_MARKS, regex=True).fillna(False).astype(bool).to_numpy()
+    if marked.any():
+        m = t[marked]
+        m = m.str.replace(r'^="(.*)"$', r"\1", regex=True)
+        m = m.str.replace(r"^['‘’\"“”]+|['‘’\"“”]+$", "", regex=True)
+        m = m.str.replace("[" + _WS_CHARS + "\\-‐‑‒–—―]+", "", regex=True)
+        m = m.str.replace(r"^([0-9]+)\.0+$", r"\1", regex=True)
+        t = t.copy()
+        t[marked] = m.to_numpy()
     return t.where(t.ne("").fillna(False).astype(bool))
 
 
@@ -212,7 +246,12 @@ def join_codes(codes: pd.Series, index: pd.Index) -> pd.Series:
     out = pd.Series("", index=index, dtype=object)
     if len(codes) == 0:
         return out
-    df = pd.DataFrame({"i": codes.index, "c": codes.to_numpy()}).drop_duplicates()
+    c = codes.to_numpy(dtype=object)
+    if index.is_unique and pd.api.types.infer_dtype(c, skipna=False) == "string":
+        pos = index.get_indexer(codes.index)
+        if (pos >= 0).all():
+            return pd.Series(_join_at(pos, c, len(index)), index=index, dtype=object)
+    df = pd.DataFrame({"i": codes.index, "c": c}).drop_duplicates()
     counts = df["i"].value_counts()
     single = df["i"].map(counts).eq(1).to_numpy()
     out.loc[df["i"][single].to_numpy()] = df["c"][single].to_numpy()
@@ -222,7 +261,35 @@ def join_codes(codes: pd.Series, index: pd.Index) -> pd.Series:
     return out
 
 
+def _join_at(pos: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
+    """:func:`join_codes` by position: ``codes`` (str) belong to rows ``pos`` of ``n`` → object array of
+    the ``;``-joined distinct codes of each row, in first order (``""`` for rows without a code).
+
+    Rows with one code take it as it is; the others are deduplicated, grouped with a stable sort (order
+    within a row kept) and joined by Arrow (``binary_join`` over list offsets)."""
+    out = np.full(n, "", dtype=object)
+    counts = np.bincount(pos, minlength=n)
+    one = counts[pos] == 1
+    out[pos[one]] = codes[one]
+    if one.all():
+        return out
+    multi = pd.DataFrame({"i": pos[~one], "c": codes[~one]}).drop_duplicates()
+    i = multi["i"].to_numpy()
+    order = np.argsort(i, kind="stable")
+    i, vals = i[order], multi["c"].to_numpy(dtype=object)[order]
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
+    offsets = pa.array(np.r_[starts, len(i)].astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, pa.array(vals, type=pa.large_string()))
+    out[i[starts]] = np.asarray(pc.binary_join(lists, pa.scalar(";", pa.large_string())).to_pylist(), dtype=object)
+    return out
+
+
 _DATE_SEP = r"[年月/.\-_]"
+
+
+#: the last Excel serial a datetime64[ns] can hold (2262-04-11); a larger one (Excel goes to 2958465,
+#: 9999-12-31) is listed as a bad date instead of stopping the run
+_SERIAL_MAX = (pd.Timestamp("2262-04-11") - pd.Timestamp("1899-12-30")).days
 
 
 def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -230,7 +297,8 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Accepted: ``2023-05-01``, ``2023/5/1``, ``2023.05.01``, ``2023年5月1日``, ``20230501``, with an optional
     time of day (dropped), ``2023-05`` / ``2023年5月`` (day 1), a bare year 1900–2100 (January 1), Excel
-    serial numbers 10000–2958465 (day 0 = 1899-12-30), and datetime cells. Missing cells are NaT, not bad.
+    serial numbers from 10000 to 2262-04-11 (day 0 = 1899-12-30; a later serial is bad), and datetime
+    cells. Missing cells are NaT, not bad.
     """
     idx = series.index
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -245,6 +313,20 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return d, bad
 
 
+def _extract(t: pd.Series, pattern: str) -> pd.DataFrame:
+    """``t.str.extract(pattern)`` (columns 0, 1, … for the named groups g0, g1, …) by Arrow's RE2 at once
+    instead of Python's ``re`` cell by cell. For the anchored patterns here, on stripped text (so Python's
+    ``$`` cannot match before a trailing newline), both give the same groups; each group matches at least
+    one character, so Arrow's ``""`` for a group that took no part is NaN as in pandas."""
+    found = pc.extract_regex(pa.array(t.to_numpy(dtype=object), type=pa.large_string(), from_pandas=True),
+                             pattern)
+    out = {}
+    for i in range(found.type.num_fields):
+        g = pd.Series(pc.struct_field(found, [i]).to_pandas(), index=t.index, dtype="str")
+        out[i] = g.where(g.ne("").fillna(False).astype(bool))
+    return pd.DataFrame(out, index=t.index)
+
+
 def _parse_date_texts(t: pd.Series) -> tuple[pd.Series, pd.Series]:
     """parse_dates on distinct cleaned texts ("" = empty)."""
     d9 = "[0-9]"
@@ -253,9 +335,9 @@ def _parse_date_texts(t: pd.Series) -> tuple[pd.Series, pd.Series]:
                       regex=True)
     t = t.str.replace(r"日$|号$", "", regex=True).str.strip()
     sep = _DATE_SEP + _WS + "*"
-    ymd = t.str.extract("^(" + d9 + "{4})" + sep + "(" + d9 + "{1,2})(?:" + _DATE_SEP + "?" + _WS + "*("
-                        + d9 + "{1,2}))?" + _DATE_SEP + "?$")
-    compact = t.str.extract("^(" + d9 + "{4})(" + d9 + "{2})(" + d9 + "{2})$")
+    ymd = _extract(t, "^(?P<g0>" + d9 + "{4})" + sep + "(?P<g1>" + d9 + "{1,2})(?:" + _DATE_SEP + "?" + _WS
+                   + "*(?P<g2>" + d9 + "{1,2}))?" + _DATE_SEP + "?$")
+    compact = _extract(t, "^(?P<g0>" + d9 + "{4})(?P<g1>" + d9 + "{2})(?P<g2>" + d9 + "{2})$")
     is_num = t.str.fullmatch(d9 + "+(\\." + d9 + "+)?").fillna(False).astype(bool)
     num = pd.to_numeric(t.where(is_num), errors="coerce")
     year = pd.to_numeric(ymd[0], errors="coerce").fillna(pd.to_numeric(compact[0], errors="coerce"))
@@ -270,7 +352,7 @@ def _parse_date_texts(t: pd.Series) -> tuple[pd.Series, pd.Series]:
     parts = pd.DataFrame({"year": year.where(ok, 2000), "month": month.where(ok, 1),
                           "day": day.where(ok, 1)}).astype("int64")
     d = pd.to_datetime(parts, errors="coerce").where(ok)
-    serial = num.between(10000, 2958465) & ~bare_year & compact[0].isna()
+    serial = num.between(10000, _SERIAL_MAX) & ~bare_year & compact[0].isna()
     if serial.any():
         base = pd.Timestamp("1899-12-30")
         days = np.floor(num.where(serial, 0).to_numpy()).astype("int64")
@@ -282,14 +364,17 @@ def _parse_date_texts(t: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_scale(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """规上/规下 → ``"above"`` / ``"below"`` (also 是/否, yes/no, 1/0, 规模以上/规模以下); empty → None;
-    anything else → None and flagged bad."""
-    t = _clean(series).str.lower().str.replace(_WS + "+", "", regex=True)
+    anything else → None and flagged bad. Each distinct cell text is parsed once."""
+    codes, uniques = pd.factorize(_to_str(series))
+    t = _clean(pd.Series(uniques, dtype="str")).str.lower().str.replace(_WS + "+", "", regex=True)
     above = t.isin(_TRUE).fillna(False).astype(bool).to_numpy()
     below = t.isin(_FALSE).fillna(False).astype(bool).to_numpy()
+    bad = ~above & ~below & t.notna().to_numpy() & ~t.fillna("").str.fullmatch(_MISSING).astype(bool).to_numpy()
+    # code -1 (an empty cell) takes the appended last entry: neither above, below nor bad
+    above, below, bad = (np.append(a, False)[codes] for a in (above, below, bad))
     out = pd.Series(np.where(above, "above", np.where(below, "below", None)).astype(object), index=series.index,
                     dtype=object)
-    bad = out.isna() & t.notna() & ~t.fillna("").str.fullmatch(_MISSING).astype(bool)
-    return out, bad
+    return out, pd.Series(bad, index=series.index)
 
 
 def parse_year(series: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -432,20 +432,33 @@ def _text_cells(values: np.ndarray, ref: pa.Array, quote_style: int) -> pa.Array
         for i in np.flatnonzero(need.to_numpy(zero_copy_only=False)):
             obj[i] = _excel_escape(obj[i])
         arr = pa.array(obj, type=pa.string(), from_pandas=True)
-    preserve = pc.fill_null(pc.or_(pc.match_substring_regex(arr, "^" + _PY_SPACE),
-                                   pc.match_substring_regex(arr, _PY_SPACE + "$")), False)
-    text = pc.replace_substring(arr, "&", "&amp;")
-    text = pc.replace_substring(pc.replace_substring(text, "<", "&lt;"), ">", "&gt;")
+    preserve = pc.fill_null(pc.match_substring_regex(arr, f"^{_PY_SPACE}|{_PY_SPACE}$"), False)
+    text = arr
+    if pc.any(pc.match_substring_regex(arr, "[&<>]")).as_py():  # most columns have none of them
+        text = pc.replace_substring(arr, "&", "&amp;")
+        text = pc.replace_substring(pc.replace_substring(text, "<", "&lt;"), ">", "&gt;")
     style = pc.if_else(risky, f' s="{quote_style}"', "")
     space = pc.if_else(preserve, ' xml:space="preserve"', "")
     return _join('<c r="', ref, '"', style, ' t="inlineStr"><is><t', space, ">", text, "</t></is></c>")
 
 
+def _num_text(v: np.ndarray) -> np.ndarray:
+    """``%.16G`` of finite floats (xlsxwriter's number format) as a numpy text array. Whole numbers
+    below 10¹⁵ in magnitude (not -0.0) are written by numpy's integer formatting, which gives the same
+    digits ~4× faster; the others go through ``%.16G`` itself."""
+    whole = (v == np.round(v)) & (np.abs(v) < 1e15) & ~((v == 0) & np.signbit(v))
+    if whole.all():
+        return v.astype(np.int64).astype(str)
+    text = np.char.mod("%.16G", v).astype(object)
+    if whole.any():
+        text[whole] = v[whole].astype(np.int64).astype(str)
+    return text
+
+
 def _num_cells(values: np.ndarray, ref: pa.Array, style: int | None) -> pa.Array:
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
-    text = np.char.mod("%.16G", np.where(ok, v, 0.0)).astype(object)
-    body = pa.array(text, type=pa.string(), mask=~ok)
+    body = pa.array(_num_text(np.where(ok, v, 0.0)), type=pa.string(), mask=~ok)
     attr = f' s="{style}"' if style is not None else ""
     return _join('<c r="', ref, f'"{attr}><v>', body, "</v></c>")
 
@@ -468,7 +481,16 @@ def rows_xml(rows: _Rows, start: int = 0, stop: int | None = None) -> bytes:
     body = pc.binary_join_element_wise(*cells, "", null_handling="replace", null_replacement="")
     full = _join('<row r="', rnum, '">', body, "</row>")
     full = full.filter(pc.not_equal(pc.utf8_length(body), 0))
-    return "".join(full.to_pylist()).encode("utf-8")
+    return _concat(full)
+
+
+def _concat(arr: pa.Array) -> bytes:
+    """The UTF-8 bytes of every value of a string array, one after the other (read straight from its
+    data buffer: a null or empty value spans no bytes)."""
+    if len(arr) == 0:
+        return b""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=4 * arr.offset)
+    return memoryview(arr.buffers()[2])[int(offsets[0]):int(offsets[-1])].tobytes()
 
 
 def _put_rows(path: Path, fast: dict[int, _Rows]) -> None:

@@ -248,15 +248,15 @@ def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     ln = (mat != 0).sum(axis=1)  # NUL characters are not expected in names
     prev_ln = np.concatenate([[0], ln[:-1]])
     minlen = np.minimum(ln, prev_ln)
-    eq = np.zeros((k, width), dtype=bool)
-    eq[1:] = mat[1:] == mat[:-1]
-    pre = np.minimum(np.cumprod(eq, axis=1).sum(axis=1), minlen)
+    eq = np.zeros((k, width + 1), dtype=bool)  # a last False column: argmin finds the first mismatch
+    eq[1:, :width] = mat[1:] == mat[:-1]
+    pre = np.minimum(np.argmin(eq, axis=1), minlen)
     cols = np.arange(width)[None, :]
     src = cols - (width - ln)[:, None]  # right-aligned view
     right = np.where(src >= 0, np.take_along_axis(mat, np.clip(src, 0, width - 1), axis=1), 0)
-    req = np.zeros((k, width), dtype=bool)
-    req[1:] = right[1:] == right[:-1]
-    suf = np.minimum(np.cumprod(req[:, ::-1], axis=1).sum(axis=1), minlen - pre)
+    req = np.zeros((k, width + 1), dtype=bool)  # reversed, with a last False column as above
+    req[1:, :width] = (right[1:] == right[:-1])[:, ::-1]
+    suf = np.minimum(np.argmin(req, axis=1), minlen - pre)
     # UTF-16 lengths: characters beyond the BMP count twice in JavaScript
     astral = (mat > 0xFFFF).astype(np.int64)
     acum = np.concatenate([np.zeros((k, 1), np.int64), np.cumsum(astral, axis=1)], axis=1)

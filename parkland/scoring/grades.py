@@ -669,6 +669,11 @@ def parcel_grades(parcels: pd.DataFrame, pairs: pd.DataFrame, firms: pd.DataFram
 
 
 def _area_table(firms: pd.DataFrame, parcels: pd.DataFrame | None, key: str) -> pd.DataFrame:
+    used = [c for c in dict.fromkeys([key, "land_mu", "status", "grade", *(INDICATORS[i][0] for i in PER_MU)])
+            if c in firms.columns]
+    firms = firms[used]  # only the columns the table needs, before the rows are taken
+    if parcels is not None:
+        parcels = parcels[[c for c in (key, "area_mu") if c in parcels.columns]]
     f = firms[firms[key].notna()] if key in firms.columns else firms.iloc[:0]
     land = _num(f, "land_mu")
     has_land = land > 0
