@@ -150,6 +150,7 @@ def _assess_options(f):
 
 def _do_assess(kw: dict[str, Any]) -> None:
     from .pipeline import STAGES, assess
+    from .report.output import EarlyFirms
 
     lang, verbose, out = kw.pop("lang"), kw.pop("verbose"), kw.pop("out")
     basemap, public, lists = kw.pop("basemap", "none"), kw.pop("public", False), kw.pop("lists", "default")
@@ -157,6 +158,7 @@ def _do_assess(kw: dict[str, Any]) -> None:
     kw["rasters"] = _rasters(kw.get("rasters") or ())
     bar = _Bar(lang, verbose, total=len(STAGES))
     engine, scheduler = kw.pop("engine", "pandas"), kw.pop("scheduler", None)
+    early = None
     if scheduler and engine != "dask":
         raise InputError("--scheduler 只用于 --engine dask", "--scheduler only applies with --engine dask")
     try:
@@ -170,14 +172,20 @@ def _do_assess(kw: dict[str, Any]) -> None:
             a = assess_dask(kw.pop("parcels"), kw.pop("firms"), scheduler=scheduler, crs=crs, lang=lang,
                             progress=bar, **kw)
         else:
-            a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, **kw)
+            # firms.csv and the grades and notice lists are written by a second process from the moment
+            # the grades are known, while this one diagnoses the land and plans (report.output.EarlyFirms)
+            early = EarlyFirms(out, lang=lang, lists=lists)
+            a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, firms_ready=early,
+                       **kw)
         bar("write")
-        a.write(out, lang=lang, lists=lists, basemap=basemap, public=public)
+        a.write(out, lang=lang, lists=lists, basemap=basemap, public=public, early=early)
         for w in a.meta.get("map_warnings") or []:
             click.echo(w, err=True)
         if to_db:
             _write_db(a, to_db, db_schema, out, lang)
     finally:
+        if early is not None:
+            early.discard()
         bar.close()
     s = json.loads((Path(out) / "summary.json").read_text(encoding="utf-8"))  # as written, not made again
     graded = s["counts"]["firms_by_status"].get("graded", 0)

@@ -175,11 +175,64 @@ def merge_records(parts: list[Records]) -> pd.DataFrame:
     return recon.concat(out)
 
 
+#: Python's whitespace (what ``str.strip`` removes) spelled out for Arrow's RE2
+_PY_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+             r"\x{205f}\x{3000}]")
+
+
 def _text(s: pd.Series) -> pd.Series:
-    """Stripped object strings, None for missing/empty (vectorised through the string dtype)."""
+    """Stripped object strings, None for missing/empty. Text columns: Arrow finds the cells that start or
+    end with whitespace and only those are stripped (``str.strip``); other columns go through the string
+    dtype (numbers become their text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(s.dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(s.dtype) and pd.api.types.infer_dtype(
+            s, skipna=True) in ("string", "empty")):
+        out = s.to_numpy(dtype=object, copy=True)
+        missing = pd.isna(out)
+        out[missing] = None
+        try:
+            arr = pa.array(out, type=pa.large_string())
+            edge = pc.match_substring_regex(arr, f"^{_PY_SPACE}|{_PY_SPACE}$").fill_null(False)
+            edge = edge.to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # text Arrow refuses: test them all
+            edge = ~missing
+        if edge.any():
+            out[edge] = [v.strip() for v in out[edge]]  # only the cells with whitespace at an end
+        out[~missing & (out == "")] = None
+        return pd.Series(out, index=s.index, dtype=object)
     t = s.astype("string").str.strip()
     t = t.mask(t == "")
     return t.astype(object).where(t.notna(), None)
+
+
+def _split_codes(fpos: np.ndarray, cells: pd.Series | np.ndarray) -> pd.DataFrame:
+    """(fpos, code): one row per ";"-separated piece of each firm's code cell, stripped, in cell order
+    (an empty cell gives one empty code), as ``str.split(";")`` + ``explode`` + ``str.strip`` would; the
+    split runs in Arrow, not once per cell in Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = np.asarray(cells, dtype=object)
+    try:
+        lists = pc.split_pattern(pa.array(cells, type=pa.large_string(), from_pandas=True), pattern=";")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # not text Arrow takes: pandas
+        ex = pd.DataFrame({"fpos": fpos, "code": pd.Series(cells, dtype=object).str.split(";")}).explode("code")
+        ex["code"] = ex["code"].str.strip()
+        return ex
+    parent = pc.list_parent_indices(lists).to_numpy()
+    code = pd.Series(pc.list_flatten(lists).to_numpy(zero_copy_only=False), dtype=object).str.strip()
+    return pd.DataFrame({"fpos": np.asarray(fpos)[parent], "code": code.to_numpy(object)})
+
+
+def _slice(texts: np.ndarray, a: int, b: int) -> np.ndarray:
+    """``t[a:b]`` of ASCII texts (credit codes that passed the check), in Arrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.utf8_slice_codeunits(pa.array(texts, type=pa.string(), from_pandas=True), a, b) \
+        .to_numpy(zero_copy_only=False)
 
 
 def _none(n: int) -> pd.Series:
@@ -274,7 +327,10 @@ def prepare_link(firms: pd.DataFrame, parcels: gpd.GeoDataFrame, links: pd.DataF
     multi = code_to_pos["code"].value_counts()
     multi = multi[multi > 1]
     codes = firms["parcel_ids"] if "parcel_ids" in firms else pd.Series([""] * n_f)
-    codes = codes.astype("object").where(codes.notna(), "").map(str)
+    codes = codes.astype("object").where(codes.notna(), "")
+    # text cells as they are (one C pass to check), anything else through str() as before
+    codes = codes.astype("str") if pd.api.types.infer_dtype(codes, skipna=False) == "string" \
+        else codes.map(str)
 
     # -- the link table ------------------------------------------------------------------------------
     had_link = np.zeros(n_f, dtype=bool)
@@ -349,7 +405,9 @@ def prepare_link(firms: pd.DataFrame, parcels: gpd.GeoDataFrame, links: pd.DataF
     reported = pd.to_numeric(firms["reported_land_mu"], errors="coerce").to_numpy(float) \
         if "reported_land_mu" in firms else np.full(n_f, np.nan)
     valid = firms["uscc_valid"].to_numpy(bool) if "uscc_valid" in firms else np.zeros(n_f, bool)
-    from_uscc = uscc.str.slice(2, 8).where(valid, None).to_numpy()
+    from_uscc = np.full(n_f, None, dtype=object)  # characters 3–8 of a valid code: its county
+    if valid.any():
+        from_uscc[valid] = _slice(uscc.to_numpy(object)[valid], 2, 8)
     ft = Block(0, {"frow": frow, "file_row": file_row.to_numpy(), "key": key.to_numpy(), "uscc": uscc.to_numpy(),
                    "codes": codes, "active": active, "first_file_row": first_file_row, "had_link": had_link,
                    "f_share": f_share, "f_occ": f_occ, "f_park": f_park.to_numpy(), "pt_ok": pt_ok, "px": px,
@@ -431,8 +489,7 @@ def firm_pairs(ft: Block, code_index: CodeIndex, multi: pd.Series, link_pairs: p
     lo = lambda pos: np.asarray(pos, dtype=int) - off  # noqa: E731 - global firm position → row of this chunk
 
     # 1. codes in the firm's own cell
-    ex = pd.DataFrame({"fpos": fpos_all, "code": ft["codes"].str.split(";")}).explode("code")
-    ex["code"] = ex["code"].str.strip()
+    ex = _split_codes(fpos_all, ft["codes"])
     ex = ex[(ex["code"] != "") & ex["code"].notna() & active[lo(ex["fpos"].to_numpy())]]
     had_code = np.zeros(n, dtype=bool)
     had_code[lo(ex["fpos"].unique())] = True

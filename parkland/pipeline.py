@@ -147,14 +147,15 @@ class Assessment:
         return __version__
 
     def write(self, out_dir: str | os.PathLike, *, lang: str | None = None, lists: str = "default",
-              basemap: str = "none", public: bool = False, map_html: bool = True) -> Path:
+              basemap: str = "none", public: bool = False, map_html: bool = True, early: Any = None) -> Path:
         """Write the output folder of DESIGN.md into ``out_dir``: parcels.gpkg, firms.csv,
         reconciliation.csv, summary.json, cleanup.gpkg/.xlsx, idle_floor.xlsx, grades.xlsx, notice.xlsx and
-        map.html (``map_html=False`` skips the map)."""
+        map.html (``map_html=False`` skips the map). ``early``: the ``report.output.EarlyFirms`` given
+        to ``assess`` as ``firms_ready``, whose files are taken when they fit."""
         from .report.output import write_outputs
 
         return write_outputs(self, Path(out_dir), lang=lang or self.meta.get("lang", "zh"), lists=lists,
-                             basemap=basemap, public=public, map_html=map_html)
+                             basemap=basemap, public=public, map_html=map_html, early=early)
 
 
 def _sum(s: pd.Series) -> float | None:
@@ -249,12 +250,16 @@ def assess(
     lang: str = "zh",
     progress: Progress | None = None,
     stages: Stages | None = None,
+    firms_ready: Callable[[Assessment], object] | None = None,
 ) -> Assessment:
     """Assess parcels and firms: read, measure, link, compute indicators.
 
     ``parcels``/``firms``/``links``/``parks`` are paths (read by ``parkland.io``) or frames already in
     the canonical form of the io readers. ``stages``: the functions of the growing stages (default: the
-    single-machine ones, see :class:`Stages`). Returns an :class:`Assessment`; call ``.write(out_dir)``.
+    single-machine ones, see :class:`Stages`). ``firms_ready`` is called once the firm table is final
+    (after grading), with an assessment that holds only it, the policy, the overrides audit and the year
+    (``report.output.EarlyFirms`` writes the firm files from there). Returns an :class:`Assessment`; call
+    ``.write(out_dir)``.
     """
     st = stages or Stages()
     if area_basis not in ("polygon", "certificate"):
@@ -429,6 +434,11 @@ def assess(
         f = pd.concat([f, yoy.frame.drop(columns=[c for c in yoy.frame.columns if c in f.columns])], axis=1)
         prev_graded = yoy.meta.get("previous")
     pcl["grade"] = parcel_grades(pcl, linked.pairs, f, pol).to_numpy()
+    if firms_ready is not None:  # the firm table is final: its files can be written from here on
+        firms_ready(Assessment(parcels=None, firms=f, pairs=None, recon=None, parks=None, counties=None,
+                               park_boundaries=None, policy=pol, previous=prev_graded,
+                               audit=_audit(ov, audit_parts), cleanup=None, idle_floor=None, plan={},
+                               meta={"year": yr, "as_of": _as_of(yr, as_of).date().isoformat(), "lang": lang}))
 
     step("land")
     if bm is not None:
@@ -468,11 +478,7 @@ def assess(
                                       "note": "no building layer given (--buildings)"}
     parks_t = park_table(f, pcl)
     counties_t = county_table(f, pcl)
-    audit = None
-    parts = [a for a in audit_parts if a is not None and len(a)]
-    if ov is not None:
-        audit = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            columns=["uscc", "field", "old", "new", "reason", "reference"])
+    audit = _audit(ov, audit_parts)
 
     meta = {
         "year": yr,
@@ -493,6 +499,15 @@ def assess(
     return Assessment(parcels=pcl, firms=f, pairs=linked.pairs, recon=recon.concat(recs), parks=parks_t,
                       counties=counties_t, park_boundaries=parks_gdf, policy=pol, previous=prev_graded,
                       audit=audit, cleanup=sel, idle_floor=floor_sel, plan=plan_summary, meta=meta)
+
+
+def _audit(ov: pd.DataFrame | None, parts: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """The overrides audit (one row per changed field), or None when no overrides file was given."""
+    if ov is None:
+        return None
+    parts = [a for a in parts if a is not None and len(a)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["uscc", "field", "old", "new", "reason", "reference"])
 
 
 def _with_headers(rec: pd.DataFrame, columns: dict[str, dict | None]) -> pd.DataFrame:

@@ -307,7 +307,12 @@ def candidates(
     low = _flag(parcels, reasons, "low_efficiency", "LOW_[A-Z_]+|GRADE_D|OVERDUE_COMPLETION")
     keep = (idle | vacant | stopped | low).to_numpy()
 
-    p = parcels.loc[keep]
+    # only the columns used below (the parcel frame is wide: its long texts need not be copied)
+    used = ["source_row", "parcel_id", "park", "county", "area_mu", "idle_years", "reclaim_warning", "grade",
+            "firm_count", "shortfall_ratio", *cfg["shortfall_thresholds"]]
+    if "geometry" in parcels and hasattr(parcels, "crs"):
+        used.append(parcels.geometry.name)
+    p = parcels.loc[keep, [c for c in dict.fromkeys(used) if c in parcels.columns]]
     reasons = reasons[keep]
     idle, vacant, stopped, low = idle[keep], vacant[keep], stopped[keep], low[keep]
     area = _num(p, "area_mu").fillna(0.0)

@@ -200,3 +200,34 @@ def test_public_and_tile_maps_stay_quiet(browser: Any, frames: dict[str, Any], t
         assert not [e for e in pg.errors if "Failed to load resource" not in e]
     finally:
         pg.close()
+
+
+def test_dictionary_coded_firm_texts(browser: Any, frames: dict[str, Any], tmp_path: Path) -> None:
+    """Firm names, codes and reasons with few distinct texts travel as a dictionary; the page decodes them
+    (search lists the names, the popup shows the name, code and reason)."""
+    import pandas as pd
+
+    try:
+        from test_report_maps import payload
+    except ImportError:
+        from tests.test_report_maps import payload
+
+    firms = pd.concat([frames["firms"]] * 20, ignore_index=True)
+    doc, _ = maps.build_map_html(frames["parcels"], firms)
+    data = payload(doc)["firms"]
+    assert "v" in data["name"] and "v" in data["uscc"] and data["reason"]["v"] == ["无宗地"]
+    path = tmp_path / "dict.html"
+    maps.write_map(path, frames["parcels"], firms)
+    pg = Page(browser, path)
+    try:
+        box = pg.page.locator(".pk-search input")
+        box.fill("甲机械")
+        assert "南充甲机械有限公司 · 91511300MA62000001" in pg.page.inner_text(".pk-results")
+        box.press("Enter")
+        assert "南充甲机械有限公司" in pg.popup_text() and "511302001001GB00001" in pg.popup_text()
+        box.fill("无地乙")
+        box.press("Enter")
+        assert "无地乙科技有限公司" in pg.popup_text() and "无宗地" in pg.popup_text()
+        assert pg.errors == [] and pg.blocked == []
+    finally:
+        pg.close()

@@ -234,6 +234,8 @@ def _decode_strings(col: dict | list) -> list[str | None]:
     """The page's strings() in Python, on UTF-16 code units like JavaScript."""
     if isinstance(col, list):
         return col
+    if "v" in col:  # dictionary coded (few distinct texts)
+        return [col["v"][k - 1] if k else None for k in _varints(col["b"])]
     v = _varints(col["b"]).reshape(-1, 3)
     m = col["m"].encode("utf-16-le")
     out: list[str | None] = []
@@ -331,6 +333,19 @@ def test_front_coding_round_trip() -> None:
     assert list(_varints(col["b"]).reshape(-1, 3)[1]) == [5, 6, 1]
     assert maps._strings([None, None]) == [None, None]
     assert maps._strings([]) == []
+
+
+def test_few_distinct_texts_are_dictionary_coded() -> None:
+    """A column with at most one distinct text per 8 rows (64 rows or more) is a dictionary: the texts in
+    first order, then code + 1 per row (0 = missing, blank = missing)."""
+    texts = (["parcel code not found", None, "graded", "", HOSTILE, "graded", "𠀀 rare", "graded"] * 8)
+    col = maps._strings(texts)
+    assert col["v"] == ["parcel code not found", "graded", HOSTILE, "𠀀 rare"]
+    assert list(_varints(col["b"])[:8]) == [1, 0, 2, 0, 3, 2, 4, 2]
+    assert _decode_strings(col) == [t if t else None for t in texts]
+    # one distinct text more than one per 8 rows: front coding as before
+    many = [f"firm {i % 9}" for i in range(64)]
+    assert "m" in maps._strings(many) and _decode_strings(maps._strings(many)) == many
 
 
 def test_nice_breaks() -> None:

@@ -124,3 +124,91 @@ def test_lists_as_csv_in_english_have_distinct_headers(result, tmp_path, monkeyp
     head = (out / "cleanup.csv").read_text("utf-8-sig").splitlines()[0].split(",")
     assert len(head) == len(set(head)) and '"firms"' in head and '"firms (firm_count)"' in head
     assert (out / "grades.csv").is_file() and (out / "notice.csv").is_file()
+
+
+# ------------------------------------------------------------------ firm files written early (EarlyFirms)
+def _run_early(small_park, out: Path, **kw) -> tuple:
+    early = output.EarlyFirms(out, **{k: kw.pop(k) for k in ("lang", "lists") if k in kw})
+    try:
+        a = assess(small_park["parcels"], small_park["firms"], parcels_layer="zongdi", links=small_park["links"],
+                   firms_ready=early, **kw)
+        return a, early
+    except BaseException:
+        early.discard()
+        raise
+
+
+def test_early_firm_files_are_the_same_files(small_park, tmp_path: Path, monkeypatch, alone) -> None:
+    """assess(firms_ready=EarlyFirms) + write(early=…): firms.csv and the grades and notice lists come from
+    the process started after grading, every file equals the one-process run, and no staging folder is
+    left."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a, early = _run_early(small_park, tmp_path / "two")
+    assert early._job is not None  # the writer was started by the pipeline, before write()
+    stage = early._stage
+    assert stage is not None and stage.parent == tmp_path / "two" and stage.name.startswith(".parkland-firms-")
+    a.write(tmp_path / "two", early=early, map_html=False)
+    assert not stage.exists() and early._job is None
+    one = output.write_outputs(a, tmp_path / "one", jobs=1, map_html=False)
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "two").iterdir())  # no hidden folder either
+    for n in names:
+        if n.endswith((".csv", ".json", ".toml")):
+            assert (one / n).read_bytes() == (tmp_path / "two" / n).read_bytes(), n
+        elif n.endswith(".xlsx"):
+            assert _cells(one / n) == _cells(tmp_path / "two" / n), n
+    assert len(_cells(tmp_path / "two" / "grades.xlsx")["评价结果"]) == len(a.firms) + 1
+
+
+def test_early_files_not_matching_the_write_are_dropped(small_park, tmp_path: Path, monkeypatch, alone) -> None:
+    """Written early in Chinese, asked for in English (or into another folder): the early files are thrown
+    away and the right ones written; the early folder is left untouched."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    a, early = _run_early(small_park, tmp_path / "zh")
+    a.write(tmp_path / "en", early=early, lang="en", map_html=False)
+    assert early._job is None and list((tmp_path / "zh").iterdir()) == []
+    head = (tmp_path / "en" / "firms.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head.startswith('"source_row"')
+    grades = openpyxl.load_workbook(tmp_path / "en" / "grades.xlsx").worksheets[0]
+    assert grades.title == "grades"
+
+
+def test_failed_run_leaves_no_early_files(small_park, tmp_path: Path, monkeypatch, alone) -> None:
+    """The land diagnosis fails after the firm files were started: the writer is stopped and its
+    folder removed; the output folder holds no firm file."""
+    import parkland.pipeline as P
+
+    def broken(*a, **k):
+        raise RuntimeError("diagnosis broke")
+
+    out = tmp_path / "o"
+    with pytest.raises(RuntimeError, match="diagnosis broke"):
+        _run_early(small_park, out, stages=P.Stages(diagnose=broken))
+    assert out.is_dir() and list(out.iterdir()) == []  # made by the early writer, which was started
+
+
+def test_early_writer_failure_is_raised(small_park, tmp_path: Path, monkeypatch, alone) -> None:
+    """The early process fails (disk full writing the grades): write() raises that error, as itself, with
+    a note naming the files; summary.json is not written and no staging folder is left."""
+
+    def broken(*a, **k):
+        raise OSError("磁盘已满 disk full")
+
+    a, early = None, None
+    monkeypatch.setattr(output, "grades_list", broken)
+    a, early = _run_early(small_park, tmp_path / "o")
+    monkeypatch.undo()
+    with pytest.raises(OSError, match="disk full") as err:
+        a.write(tmp_path / "o", early=early, map_html=False)
+    assert "firms.csv, grades and notice" in "\n".join(err.value.__notes__)
+    names = sorted(p.name for p in (tmp_path / "o").iterdir())
+    assert "summary.json" not in names and not [n for n in names if n.startswith(".")]
+    assert "parcels.gpkg" in names and "grades.xlsx" not in names
+
+
+def test_no_early_writer_where_forking_is_not_used(small_park, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PARKLAND_JOBS", "1")
+    a, early = _run_early(small_park, tmp_path / "o")
+    assert early._job is None and not (tmp_path / "o").exists()
+    a.write(tmp_path / "o", early=early, map_html=False)
+    assert (tmp_path / "o" / "grades.xlsx").is_file() and (tmp_path / "o" / "firms.csv").is_file()

@@ -58,7 +58,7 @@ CONSTANT_MEMORY_ROWS = 20_000
 #: :func:`rows_xml` is tested and benchmarked against; a run never sets it
 BY_CELL = False
 #: rows of sheet XML made and compressed at a time (memory stays flat with --lists xlsx at 1M rows)
-_CHUNK_ROWS = 50_000
+_CHUNK_ROWS = 10_000
 
 #: kind of number → Excel number format
 FORMATS = {

@@ -228,7 +228,9 @@ _FRONT_MAX_CELLS = 40_000_000
 
 
 def _strings(values: Any) -> dict[str, Any] | list[str | None]:
-    """Front-and-back coding of a text column against the previous non-missing text.
+    """Front-and-back coding of a text column against the previous non-missing text (a column of few
+    distinct texts, at most one per 8 rows, is dictionary coded instead: {"v": texts, "b": varint(code + 1),
+    0 = missing}, as :func:`_codes`).
 
     For each text t_i after t_{i-1}: p = the common prefix length, s = the common suffix length of the
     rest (p + s ≤ both lengths), m = t_i[p : len − s]. Stored as varints (p + 1, s, |m|) per row (p + 1 =
@@ -238,6 +240,9 @@ def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     """
     ser = _text_series(values)
     n = len(ser)
+    codes, uniques = pd.factorize(ser, use_na_sentinel=True)
+    if n >= 64 and len(uniques) * 8 <= n:  # few distinct texts (reasons, statuses): a dictionary is smaller
+        return {"v": [str(u) for u in uniques], "b": _b64(_uvarint(codes.astype(np.int64) + 1))}
     present = ser.notna().to_numpy()
     vals = ser[present]
     k = len(vals)
@@ -258,12 +263,15 @@ def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     req[1:, :width] = (right[1:] == right[:-1])[:, ::-1]
     suf = np.minimum(np.argmin(req, axis=1), minlen - pre)
     # UTF-16 lengths: characters beyond the BMP count twice in JavaScript
-    astral = (mat > 0xFFFF).astype(np.int64)
-    acum = np.concatenate([np.zeros((k, 1), np.int64), np.cumsum(astral, axis=1)], axis=1)
-    rows = np.arange(k)
-    a_pre = acum[rows, pre]
-    a_mid_end = acum[rows, ln - suf]
-    a_end = acum[rows, ln]
+    astral = mat > 0xFFFF
+    if astral.any():
+        acum = np.concatenate([np.zeros((k, 1), np.int64), np.cumsum(astral, axis=1, dtype=np.int64)], axis=1)
+        rows = np.arange(k)
+        a_pre = acum[rows, pre]
+        a_mid_end = acum[rows, ln - suf]
+        a_end = acum[rows, ln]
+    else:  # no character beyond the BMP (the usual case): UTF-16 lengths are character counts
+        a_pre = a_mid_end = a_end = 0
     pre16 = pre + a_pre
     suf16 = suf + (a_end - a_mid_end)
     mid16 = (ln - suf - pre) + (a_mid_end - a_pre)

@@ -6,6 +6,10 @@ contract's key columns, which are always present (missing values when unknown).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import recon
-from ..parallel import ForkFailed, can_fork, fork_call
+from ..parallel import Forked, ForkFailed, can_fork, fork_call
 from ..schema import FIRM_FIGURES, INDICATORS
 from .excel import Sheet, header, write_workbook
 from .export import write_csv, write_gpkg_layers, write_text
@@ -72,6 +76,8 @@ def parcels_table(a: Assessment) -> gpd.GeoDataFrame:
     geom = p.geometry.name
     drop = {"park_own", "holder_firm_row"}
     cols = [c for c in _order(p, PARCEL_FIRST, PARCEL_REQUIRED) if c != geom and c not in drop]
+    if isinstance(p, gpd.GeoDataFrame) and geom == "geometry":  # the same frame, without a rebuild
+        return p[[*cols, geom]]
     return gpd.GeoDataFrame(p[cols], geometry=p.geometry, crs=p.crs)
 
 
@@ -174,54 +180,12 @@ def run_lanes(second: list[tuple[str, Callable[[], object]]],
         raise
 
 
-def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
-                  basemap: str = "none", public: bool = False, map_html: bool = True,
-                  jobs: int | None = None) -> Path:
-    """Write the output folder; returns it. Map warnings (e.g. an embedded tile key) are in
-    ``a.meta['map_warnings']``.
-
-    With ``jobs`` = 2 (the default when :func:`_parallel_ok`) firms.csv, the reconciliation, cleanup.gpkg
-    and the lists (workbooks, or their CSVs) are written, and the summary made, by a forked second
-    process while this one writes parcels.gpkg and the map: the same files, in about half the time on two
-    cores.
-    ``jobs`` = 1 writes everything here."""
-    out.mkdir(parents=True, exist_ok=True)
-    layers = {"parcels": parcels_table(a)}
-    if a.park_boundaries is not None and len(a.park_boundaries):
-        pb = a.park_boundaries.copy()
-        if pb.crs is not None and a.parcels.crs is not None and pb.crs != a.parcels.crs:
-            pb = pb.to_crs(a.parcels.crs)
-        layers["parks"] = pb
-    firms = firms_table(a)
+def _firm_tasks(a: Assessment, out: Path, lang: str, lists: str,
+                firms: pd.DataFrame) -> list[tuple[str, Callable[[], object]]]:
+    """firms.csv and the grades and notice lists: they need only the final firm table (with the policy,
+    the overrides audit and the year), so :class:`EarlyFirms` can write them before the land diagnosis
+    and the plan are done."""
     zh = lang != "en"
-    here: list[tuple[str, Callable[[], object]]] = []
-    there: list[tuple[str, Callable[[], object]]] = []
-    # two lanes of about equal work (100k parcels: ~2.7 s each): this process the parcel layer and the
-    # map; the second the firm tables, the cleanup layer, the lists and the summary
-    here.append(("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
-    there.append(("firms.csv", lambda: write_csv(firms, out / "firms.csv")))
-    there.append(("reconciliation.csv", lambda: write_csv(recon.render(a.recon, lang), out / "reconciliation.csv")))
-    if a.cleanup is not None:
-        cl = a.cleanup
-        if isinstance(cl, gpd.GeoDataFrame):
-            there.append(("cleanup.gpkg", lambda: write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")))
-
-        def cleanup_xlsx() -> None:
-            lst = cleanup_list(cl, lang)
-            sheets = [Sheet("清理计划" if zh else "cleanup", lst, {"kind": "类型" if zh else "kind",
-                                                                 "firms": "宗地上企业" if zh else "firms"})]
-            sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in _per_park(lst)]
-            _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
-                  lists, lang)
-
-        there.append(("cleanup.xlsx", cleanup_xlsx))
-    if a.idle_floor is not None:
-        def idle_xlsx() -> None:
-            lst = idle_floor_list(a.idle_floor, lang)
-            _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
-                  _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
-
-        there.append(("idle_floor.xlsx", idle_xlsx))
 
     def grades_xlsx() -> None:
         g = grades_list(firms, lang)
@@ -240,7 +204,151 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
         _list(out / "notice.xlsx", nt, sheets, _notes(a, "亩均效益评价结果公示名单", "public notice list", lang),
               lists, lang)
 
-    there += [("grades.xlsx", grades_xlsx), ("notice.xlsx", notice_xlsx)]
+    return [("firms.csv", lambda: write_csv(firms, out / "firms.csv")), ("grades.xlsx", grades_xlsx),
+            ("notice.xlsx", notice_xlsx)]
+
+
+class EarlyFirms:
+    """firms.csv and the grades and notice lists, written by a forked process as soon as the firm table
+    is final: ``assess(..., firms_ready=early)`` calls it after grading, and this process goes on with
+    the land diagnosis and the plan meanwhile (the second core is otherwise idle then). The files go into
+    a hidden folder inside ``out``; ``a.write(out, early=early)`` moves them into place with the rest of
+    the folder, or writes them itself when anything differs (another firm table, language or list
+    format). :meth:`discard` (call it in a ``finally``) removes them when the run fails.
+
+    It does nothing where a second process is not used (:func:`_parallel_ok`): one core, other threads
+    (a notebook, the dask engine), ``PARKLAND_JOBS=1``, or a run too large to fork cheaply."""
+
+    def __init__(self, out: str | os.PathLike, *, lang: str = "zh", lists: str = "default") -> None:
+        self.out = Path(out)
+        self.lang = "en" if lang == "en" else "zh"
+        self.lists = lists
+        self._job: Forked | None = None
+        self._firms: pd.DataFrame | None = None
+        self._stage: Path | None = None
+
+    def __call__(self, a: Assessment) -> None:
+        """Start writing (``a``: an assessment whose firm table, policy, audit and meta are final)."""
+        if self._job is not None or not _parallel_ok(a):
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".parkland-firms-", dir=self.out))
+        tasks = _firm_tasks(a, stage, self.lang, self.lists, firms_table(a))
+
+        def lane() -> list[str]:
+            for _, fn in tasks:
+                fn()
+            return sorted(f.name for f in stage.iterdir() if not f.name.startswith("."))
+
+        try:
+            self._job = fork_call(lane)
+        except ForkFailed:
+            shutil.rmtree(stage, ignore_errors=True)
+            return
+        self._stage, self._firms = stage, a.firms
+
+    def serves(self, a: Assessment, out: Path, lang: str, lists: str) -> bool:
+        """True when the files being written are the ones ``write_outputs(a, out, lang, lists)`` needs."""
+        return (self._job is not None and a.firms is self._firms and lang == self.lang and lists == self.lists
+                and out.resolve() == self.out.resolve())
+
+    def finish(self) -> None:
+        """Wait for the files and move them into the output folder; the child's error is raised as itself."""
+        try:
+            assert self._job is not None and self._stage is not None
+            try:
+                names = self._job.result()
+            except BaseException as child:
+                child.add_note("while writing firms.csv, grades and notice in the second process")
+                raise
+            for name in names:
+                os.replace(self._stage / name, self.out / name)
+        finally:
+            self.discard()
+
+    def __del__(self) -> None:  # dropped without write() or discard(): no child, no hidden folder left
+        with contextlib.suppress(Exception):
+            self.discard()
+
+    def discard(self) -> None:
+        """Stop the writer if it still runs and remove what it wrote (nothing when already moved)."""
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        if self._stage is not None:
+            shutil.rmtree(self._stage, ignore_errors=True)
+            self._stage = None
+        self._firms = None
+
+
+def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
+                  basemap: str = "none", public: bool = False, map_html: bool = True,
+                  jobs: int | None = None, early: EarlyFirms | None = None) -> Path:
+    """Write the output folder; returns it. Map warnings (e.g. an embedded tile key) are in
+    ``a.meta['map_warnings']``.
+
+    With ``jobs`` = 2 (the default when :func:`_parallel_ok`) firms.csv, the reconciliation, cleanup.gpkg
+    and the lists (workbooks, or their CSVs) are written, and the summary made, by a forked second
+    process while this one writes parcels.gpkg and the map: the same files, in about half the time on two
+    cores. With ``early`` (an :class:`EarlyFirms` given to ``assess``) firms.csv and the grades and notice
+    lists are already being written: the second process then takes parcels.gpkg, the reconciliation,
+    cleanup.gpkg and the summary, this one the map and the other lists.
+    ``jobs`` = 1 writes everything here."""
+    try:
+        use_early = early is not None and early.serves(a, out, lang, lists)
+        if early is not None and not use_early:
+            early.discard()
+        return _write_outputs(a, out, lang=lang, lists=lists, basemap=basemap, public=public,
+                              map_html=map_html, jobs=jobs, early=early if use_early else None)
+    finally:
+        if early is not None:
+            early.discard()
+
+
+def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: str, public: bool,
+                   map_html: bool, jobs: int | None, early: EarlyFirms | None) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    layers = {"parcels": parcels_table(a)}
+    if a.park_boundaries is not None and len(a.park_boundaries):
+        pb = a.park_boundaries.copy()
+        if pb.crs is not None and a.parcels.crs is not None and pb.crs != a.parcels.crs:
+            pb = pb.to_crs(a.parcels.crs)
+        layers["parks"] = pb
+    firms = firms_table(a)
+    zh = lang != "en"
+    here: list[tuple[str, Callable[[], object]]] = []
+    there: list[tuple[str, Callable[[], object]]] = []
+    # two lanes of about equal work (100k parcels: ~2.5 s each): this process the parcel layer and the
+    # map; the second the firm tables, the cleanup layer, the lists and the summary. With the firm files
+    # written early, the second process takes the parcel layer and this one the map and the other lists.
+    gpkg_lane = there if early is not None else here
+    list_lane = here if early is not None else there
+    gpkg_lane.append(("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
+    firm_tasks = _firm_tasks(a, out, lang, lists, firms) if early is None else []
+    there += firm_tasks[:1]
+    there.append(("reconciliation.csv", lambda: write_csv(recon.render(a.recon, lang), out / "reconciliation.csv")))
+    if a.cleanup is not None:
+        cl = a.cleanup
+        if isinstance(cl, gpd.GeoDataFrame):
+            there.append(("cleanup.gpkg", lambda: write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")))
+
+        def cleanup_xlsx() -> None:
+            lst = cleanup_list(cl, lang)
+            sheets = [Sheet("清理计划" if zh else "cleanup", lst, {"kind": "类型" if zh else "kind",
+                                                                 "firms": "宗地上企业" if zh else "firms"})]
+            sheets += [Sheet(str(p), lst[lst["park"] == p], sheets[0].headers) for p in _per_park(lst)]
+            _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
+                  lists, lang)
+
+        list_lane.append(("cleanup.xlsx", cleanup_xlsx))
+    if a.idle_floor is not None:
+        def idle_xlsx() -> None:
+            lst = idle_floor_list(a.idle_floor, lang)
+            _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
+                  _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
+
+        list_lane.append(("idle_floor.xlsx", idle_xlsx))
+    there += firm_tasks[1:]
     if map_html:
         def the_map() -> None:
             from .maps import write_map
@@ -258,5 +366,7 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
     there.append(("summary", a.summary))  # made in the second lane, written here last
     parallel = _parallel_ok(a) if jobs is None else jobs > 1 and can_fork(check_cpus=False)
     summary = run_lanes(there, here, parallel=parallel)[-1]
+    if early is not None:
+        early.finish()
     write_text(dumps(summary), out / "summary.json")  # last: the folder is complete
     return out

@@ -676,19 +676,34 @@ def _area_table(firms: pd.DataFrame, parcels: pd.DataFrame | None, key: str) -> 
         parcels = parcels[[c for c in (key, "area_mu") if c in parcels.columns]]
     f = firms[firms[key].notna()] if key in firms.columns else firms.iloc[:0]
     land = _num(f, "land_mu")
-    has_land = land > 0
+    has_land = (land > 0).to_numpy()
     st = _col(f, "status").astype(object)
     g = _col(f, key).astype(object)
+    # the area of each firm as an integer code, factorised once: every sum and count below groups by it
+    codes, uniq = pd.factorize(g)
+    keys = pd.Index(uniq, dtype=object)
+
+    def count(mask: np.ndarray) -> pd.Series:
+        return pd.Series(np.bincount(codes[mask], minlength=len(keys)), index=keys)
+
+    def total(x: pd.Series) -> pd.Series:
+        """Σ per area, pandas' own (compensated) group sum; every area is a group."""
+        r = pd.Series(x.to_numpy(), copy=False).groupby(codes).sum()
+        return pd.Series(r.to_numpy(), index=keys[r.index.to_numpy()])
+
     out = pd.DataFrame(index=pd.Index(sorted(g.dropna().unique().tolist()), name=key))
-    out["firm_count"] = g.value_counts()
-    out["graded_count"] = g[st.eq("graded")].value_counts()
-    out["firm_land_mu"] = land.where(has_land).groupby(g).sum()
+    out["firm_count"] = count(np.ones(len(codes), bool))
+    out["graded_count"] = count(st.eq("graded").to_numpy(bool))
+    out["firm_land_mu"] = total(land.where(has_land))
     if parcels is not None and key in parcels.columns:
         pa = parcels[parcels[key].notna()]
-        pl = _num(pa, "area_mu").groupby(pa[key].astype(object)).sum()
+        pcodes, puniq = pd.factorize(pa[key].astype(object))
+        pkeys = pd.Index(puniq, dtype=object)
+        r = pd.Series(_num(pa, "area_mu").to_numpy(), copy=False).groupby(pcodes).sum()
+        pl = pd.Series(r.to_numpy(), index=pkeys[r.index.to_numpy()]).sort_index()  # as groupby orders it
         out = out.reindex(out.index.union(pl.index))
         out.index.name = key
-        out["parcel_count"] = pa[key].astype(object).value_counts()
+        out["parcel_count"] = pd.Series(np.bincount(pcodes, minlength=len(pkeys)), index=pkeys)
         out["land_mu"] = pl
     else:
         out["parcel_count"] = np.nan
@@ -696,13 +711,13 @@ def _area_table(firms: pd.DataFrame, parcels: pd.DataFrame | None, key: str) -> 
     for ind in PER_MU:
         num = INDICATORS[ind][0]
         x = _num(f, num)
-        ok = has_land & x.notna()
-        s_num = x.where(ok).groupby(g).sum()
-        s_den = land.where(ok).groupby(g).sum()
+        ok = has_land & x.notna().to_numpy()
+        s_num = total(x.where(ok))
+        s_den = total(land.where(ok))
         out[ind] = (s_num / s_den.where(s_den > 0)).reindex(out.index)
     gr = _col(f, "grade").astype(object)
     for gname in ("A", "B", "C", "D", "T"):
-        out[f"grade_{gname}"] = gr[gr.eq(gname)].groupby(g[gr.eq(gname)]).size().reindex(out.index)
+        out[f"grade_{gname}"] = count(gr.eq(gname).to_numpy(bool)).reindex(out.index)
     cnt = ["firm_count", "graded_count", "parcel_count", *[f"grade_{x}" for x in "ABCDT"]]
     for c in cnt:
         out[c] = out[c].fillna(0).astype("int64")

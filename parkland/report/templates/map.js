@@ -49,6 +49,11 @@
   }
   function strings(col) {  // front-and-back coded texts (see maps._strings) → array of text or null
     if (Array.isArray(col)) return col;
+    if (col.v) {  // few distinct texts: dictionary coded
+      var ix = uvarints(col.b), dict = new Array(ix.length);
+      for (var j = 0; j < ix.length; j++) dict[j] = ix[j] ? col.v[ix[j] - 1] : null;
+      return dict;
+    }
     var v = uvarints(col.b), n = v.length / 3, out = new Array(n), prev = "", m = col.m, pos = 0;
     for (var i = 0; i < n; i++) {
       var p = v[3 * i], s = v[3 * i + 1], ml = v[3 * i + 2];
