@@ -150,7 +150,7 @@ def _assess_options(f):
 
 def _do_assess(kw: dict[str, Any]) -> None:
     from .pipeline import STAGES, assess
-    from .report.output import EarlyFirms
+    from .report.output import EarlyFiles
 
     lang, verbose, out = kw.pop("lang"), kw.pop("verbose"), kw.pop("out")
     basemap, public, lists = kw.pop("basemap", "none"), kw.pop("public", False), kw.pop("lists", "default")
@@ -173,10 +173,10 @@ def _do_assess(kw: dict[str, Any]) -> None:
                             progress=bar, **kw)
         else:
             # firms.csv and the grades and notice lists are written by a second process from the moment
-            # the grades are known, while this one diagnoses the land and plans (report.output.EarlyFirms)
-            early = EarlyFirms(out, lang=lang, lists=lists)
-            a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, firms_ready=early,
-                       **kw)
+            # the grades are known, parcels.gpkg from the end of the land diagnosis, while this one goes on
+            # (report.output.EarlyFiles)
+            early = EarlyFiles(out, lang=lang, lists=lists)
+            a = assess(kw.pop("parcels"), kw.pop("firms"), crs=crs, lang=lang, progress=bar, ready=early, **kw)
         bar("write")
         a.write(out, lang=lang, lists=lists, basemap=basemap, public=public, early=early)
         for w in a.meta.get("map_warnings") or []:

@@ -150,8 +150,8 @@ class Assessment:
               basemap: str = "none", public: bool = False, map_html: bool = True, early: Any = None) -> Path:
         """Write the output folder of DESIGN.md into ``out_dir``: parcels.gpkg, firms.csv,
         reconciliation.csv, summary.json, cleanup.gpkg/.xlsx, idle_floor.xlsx, grades.xlsx, notice.xlsx and
-        map.html (``map_html=False`` skips the map). ``early``: the ``report.output.EarlyFirms`` given
-        to ``assess`` as ``firms_ready``, whose files are taken when they fit."""
+        map.html (``map_html=False`` skips the map). ``early``: the ``report.output.EarlyFiles`` given
+        to ``assess`` as ``ready``, whose files are taken when they fit."""
         from .report.output import write_outputs
 
         return write_outputs(self, Path(out_dir), lang=lang or self.meta.get("lang", "zh"), lists=lists,
@@ -250,16 +250,17 @@ def assess(
     lang: str = "zh",
     progress: Progress | None = None,
     stages: Stages | None = None,
-    firms_ready: Callable[[Assessment], object] | None = None,
+    ready: Callable[[str, Assessment], object] | None = None,
 ) -> Assessment:
     """Assess parcels and firms: read, measure, link, compute indicators.
 
     ``parcels``/``firms``/``links``/``parks`` are paths (read by ``parkland.io``) or frames already in
     the canonical form of the io readers. ``stages``: the functions of the growing stages (default: the
-    single-machine ones, see :class:`Stages`). ``firms_ready`` is called once the firm table is final
-    (after grading), with an assessment that holds only it, the policy, the overrides audit and the year
-    (``report.output.EarlyFirms`` writes the firm files from there). Returns an :class:`Assessment`; call
-    ``.write(out_dir)``.
+    single-machine ones, see :class:`Stages`). ``ready(what, partial)`` is called when a part of the
+    result is final: ``"firms"`` after grading (``partial`` holds the firm table, the policy, the
+    overrides audit and the year), ``"parcels"`` after the land diagnosis (also the parcels and the park
+    boundaries); ``report.output.EarlyFiles`` writes their files from there. Returns an
+    :class:`Assessment`; call ``.write(out_dir)``.
     """
     st = stages or Stages()
     if area_basis not in ("polygon", "certificate"):
@@ -434,11 +435,12 @@ def assess(
         f = pd.concat([f, yoy.frame.drop(columns=[c for c in yoy.frame.columns if c in f.columns])], axis=1)
         prev_graded = yoy.meta.get("previous")
     pcl["grade"] = parcel_grades(pcl, linked.pairs, f, pol).to_numpy()
-    if firms_ready is not None:  # the firm table is final: its files can be written from here on
-        firms_ready(Assessment(parcels=None, firms=f, pairs=None, recon=None, parks=None, counties=None,
-                               park_boundaries=None, policy=pol, previous=prev_graded,
-                               audit=_audit(ov, audit_parts), cleanup=None, idle_floor=None, plan={},
-                               meta={"year": yr, "as_of": _as_of(yr, as_of).date().isoformat(), "lang": lang}))
+    partial_meta = {"year": yr, "as_of": _as_of(yr, as_of).date().isoformat(), "lang": lang}
+    if ready is not None:  # the firm table is final: its files can be written from here on
+        ready("firms", Assessment(parcels=None, firms=f, pairs=None, recon=None, parks=None, counties=None,
+                                  park_boundaries=None, policy=pol, previous=prev_graded,
+                                  audit=_audit(ov, audit_parts), cleanup=None, idle_floor=None, plan={},
+                                  meta=partial_meta))
 
     step("land")
     if bm is not None:
@@ -449,6 +451,10 @@ def assess(
     recs.append(diag.recon)
     pcl = gpd.GeoDataFrame(diag.frame, geometry=geom_name, crs=pcl_crs)
     del diag
+    if ready is not None:  # the parcels are final (the plan only reads them): their layer can be written
+        ready("parcels", Assessment(parcels=pcl, firms=f, pairs=None, recon=None, parks=None, counties=None,
+                                    park_boundaries=parks_gdf, policy=pol, previous=prev_graded, audit=None,
+                                    cleanup=None, idle_floor=None, plan={}, meta=partial_meta))
 
     step("plan")
     # the policy's [plan] table: the strategy, per-park quotas (亩) and a minimum parcel size are choices

@@ -126,75 +126,89 @@ def test_lists_as_csv_in_english_have_distinct_headers(result, tmp_path, monkeyp
     assert (out / "grades.csv").is_file() and (out / "notice.csv").is_file()
 
 
-# ------------------------------------------------------------------ firm files written early (EarlyFirms)
+# ------------------------------------------------- files written early by forked processes (EarlyFiles)
 def _run_early(small_park, out: Path, **kw) -> tuple:
-    early = output.EarlyFirms(out, **{k: kw.pop(k) for k in ("lang", "lists") if k in kw})
+    early = output.EarlyFiles(out, **{k: kw.pop(k) for k in ("lang", "lists") if k in kw})
     try:
         a = assess(small_park["parcels"], small_park["firms"], parcels_layer="zongdi", links=small_park["links"],
-                   firms_ready=early, **kw)
+                   ready=early, **kw)
         return a, early
     except BaseException:
         early.discard()
         raise
 
 
-def test_early_firm_files_are_the_same_files(small_park, tmp_path: Path, monkeypatch, alone) -> None:
-    """assess(firms_ready=EarlyFirms) + write(early=…): firms.csv and the grades and notice lists come from
-    the process started after grading, every file equals the one-process run, and no staging folder is
-    left."""
+def test_early_files_are_the_same_files(small_park, tmp_path: Path, monkeypatch, alone) -> None:
+    """assess(ready=EarlyFiles) + write(early=…): firms.csv and the grades and notice lists (started after
+    grading) and parcels.gpkg (after the land diagnosis) come from forked processes; every file equals
+    the one-process run, and no staging folder is left."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     a, early = _run_early(small_park, tmp_path / "two")
-    assert early._job is not None  # the writer was started by the pipeline, before write()
-    stage = early._stage
-    assert stage is not None and stage.parent == tmp_path / "two" and stage.name.startswith(".parkland-firms-")
+    assert set(early._jobs) == {"firms", "parcels"}  # both started by the pipeline, before write()
+    stages = [stage for _, stage, _ in early._jobs.values()]
+    assert all(st.parent == tmp_path / "two" and st.name.startswith(".parkland-") for st in stages)
+    assert early.serves(a, tmp_path / "two", "zh", "default") == {"firms", "parcels"}
     a.write(tmp_path / "two", early=early, map_html=False)
-    assert not stage.exists() and early._job is None
+    assert not any(st.exists() for st in stages) and early._jobs == {}
     one = output.write_outputs(a, tmp_path / "one", jobs=1, map_html=False)
     names = sorted(p.name for p in one.iterdir())
     assert names == sorted(p.name for p in (tmp_path / "two").iterdir())  # no hidden folder either
+    assert {"parcels.gpkg", "firms.csv", "grades.xlsx", "notice.xlsx", "summary.json"} <= set(names)
     for n in names:
         if n.endswith((".csv", ".json", ".toml")):
             assert (one / n).read_bytes() == (tmp_path / "two" / n).read_bytes(), n
         elif n.endswith(".xlsx"):
             assert _cells(one / n) == _cells(tmp_path / "two" / n), n
+    import pyogrio
+    from pandas.testing import assert_frame_equal
+
+    for layer in pyogrio.list_layers(one / "parcels.gpkg")[:, 0]:
+        assert_frame_equal(pyogrio.read_dataframe(one / "parcels.gpkg", layer=layer),
+                           pyogrio.read_dataframe(tmp_path / "two" / "parcels.gpkg", layer=layer), check_exact=True)
     assert len(_cells(tmp_path / "two" / "grades.xlsx")["评价结果"]) == len(a.firms) + 1
 
 
 def test_early_files_not_matching_the_write_are_dropped(small_park, tmp_path: Path, monkeypatch, alone) -> None:
-    """Written early in Chinese, asked for in English (or into another folder): the early files are thrown
-    away and the right ones written; the early folder is left untouched."""
+    """Written early in Chinese, asked for in English (or for another firm table): the early files are
+    thrown away and the right ones written; the early folder is left empty."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     a, early = _run_early(small_park, tmp_path / "zh")
     a.write(tmp_path / "en", early=early, lang="en", map_html=False)
-    assert early._job is None and list((tmp_path / "zh").iterdir()) == []
+    assert early._jobs == {} and list((tmp_path / "zh").iterdir()) == []
     head = (tmp_path / "en" / "firms.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert head.startswith('"source_row"')
-    grades = openpyxl.load_workbook(tmp_path / "en" / "grades.xlsx").worksheets[0]
-    assert grades.title == "grades"
+    assert openpyxl.load_workbook(tmp_path / "en" / "grades.xlsx").worksheets[0].title == "grades"
+    # the parcels still match, the firm table does not: only parcels.gpkg is taken
+    a, early = _run_early(small_park, tmp_path / "o")
+    a.firms = a.firms.copy()
+    assert early.serves(a, tmp_path / "o", "zh", "default") == {"parcels"}
+    a.write(tmp_path / "o", early=early, map_html=False)
+    assert {"parcels.gpkg", "firms.csv", "grades.xlsx", "summary.json"} <= {p.name for p in (tmp_path / "o").iterdir()}
+    assert not [p for p in (tmp_path / "o").iterdir() if p.name.startswith(".")]
 
 
 def test_failed_run_leaves_no_early_files(small_park, tmp_path: Path, monkeypatch, alone) -> None:
-    """The land diagnosis fails after the firm files were started: the writer is stopped and its
-    folder removed; the output folder holds no firm file."""
+    """The plan fails after the firm files and the parcel layer were started: the writers are stopped
+    and their folders removed; the output folder holds no file."""
     import parkland.pipeline as P
 
     def broken(*a, **k):
-        raise RuntimeError("diagnosis broke")
+        raise RuntimeError("plan broke")
 
+    monkeypatch.setattr(P, "candidates", broken)
     out = tmp_path / "o"
-    with pytest.raises(RuntimeError, match="diagnosis broke"):
-        _run_early(small_park, out, stages=P.Stages(diagnose=broken))
-    assert out.is_dir() and list(out.iterdir()) == []  # made by the early writer, which was started
+    with pytest.raises(RuntimeError, match="plan broke"):
+        _run_early(small_park, out)
+    assert out.is_dir() and list(out.iterdir()) == []  # made by the early writers, which were started
 
 
 def test_early_writer_failure_is_raised(small_park, tmp_path: Path, monkeypatch, alone) -> None:
-    """The early process fails (disk full writing the grades): write() raises that error, as itself, with
+    """An early process fails (disk full writing the grades): write() raises that error, as itself, with
     a note naming the files; summary.json is not written and no staging folder is left."""
 
     def broken(*a, **k):
         raise OSError("磁盘已满 disk full")
 
-    a, early = None, None
     monkeypatch.setattr(output, "grades_list", broken)
     a, early = _run_early(small_park, tmp_path / "o")
     monkeypatch.undo()
@@ -203,12 +217,12 @@ def test_early_writer_failure_is_raised(small_park, tmp_path: Path, monkeypatch,
     assert "firms.csv, grades and notice" in "\n".join(err.value.__notes__)
     names = sorted(p.name for p in (tmp_path / "o").iterdir())
     assert "summary.json" not in names and not [n for n in names if n.startswith(".")]
-    assert "parcels.gpkg" in names and "grades.xlsx" not in names
+    assert "grades.xlsx" not in names and "reconciliation.csv" in names
 
 
 def test_no_early_writer_where_forking_is_not_used(small_park, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("PARKLAND_JOBS", "1")
     a, early = _run_early(small_park, tmp_path / "o")
-    assert early._job is None and not (tmp_path / "o").exists()
+    assert early._jobs == {} and not (tmp_path / "o").exists()
     a.write(tmp_path / "o", early=early, map_html=False)
-    assert (tmp_path / "o" / "grades.xlsx").is_file() and (tmp_path / "o" / "firms.csv").is_file()
+    assert (tmp_path / "o" / "grades.xlsx").is_file() and (tmp_path / "o" / "parcels.gpkg").is_file()

@@ -25,9 +25,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
-from exactextract import exact_extract
 
 from parkland.errors import InputError
 
@@ -55,6 +53,8 @@ def zonal_stats(
     ops = [s for s in stats if s != "coverage"]
     need_count = "coverage" in stats and "count" not in ops
     ee_ops = ops + (["count"] if need_count else [])
+    import rasterio  # here, not at import: most runs have no raster (0.05 s of start-up)
+
     for name, path in rasters.items():
         try:
             ds = rasterio.open(path)
@@ -94,6 +94,8 @@ def _one_raster(parcels: gpd.GeoDataFrame, geoms: np.ndarray, ok: np.ndarray, ds
     frame.loc[pos, "_area"] = shapely.area(g)
     if touches.any():
         src = sub.iloc[np.flatnonzero(touches)] if not touches.all() else sub
+        from exactextract import exact_extract
+
         res = exact_extract(ds, src, ops, output="pandas")
         for op in ops:
             frame.loc[pos[touches], op] = res[op].to_numpy("float64")

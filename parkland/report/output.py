@@ -208,32 +208,56 @@ def _firm_tasks(a: Assessment, out: Path, lang: str, lists: str,
             ("notice.xlsx", notice_xlsx)]
 
 
-class EarlyFirms:
-    """firms.csv and the grades and notice lists, written by a forked process as soon as the firm table
-    is final: ``assess(..., firms_ready=early)`` calls it after grading, and this process goes on with
-    the land diagnosis and the plan meanwhile (the second core is otherwise idle then). The files go into
-    a hidden folder inside ``out``; ``a.write(out, early=early)`` moves them into place with the rest of
-    the folder, or writes them itself when anything differs (another firm table, language or list
-    format). :meth:`discard` (call it in a ``finally``) removes them when the run fails.
+def _parcel_layers(a: Assessment) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of parcels.gpkg: ``parcels`` and, when park boundaries were given, ``parks`` (in the
+    parcels' CRS)."""
+    layers = {"parcels": parcels_table(a)}
+    if a.park_boundaries is not None and len(a.park_boundaries):
+        pb = a.park_boundaries.copy()
+        if pb.crs is not None and a.parcels.crs is not None and pb.crs != a.parcels.crs:
+            pb = pb.to_crs(a.parcels.crs)
+        layers["parks"] = pb
+    return layers
+
+
+class EarlyFiles:
+    """Output files written by forked processes as soon as what they show is final, while this process
+    goes on with the assessment (the second core is otherwise idle then). ``assess(..., ready=early)``
+    calls it twice:
+
+    * ``early("firms", a)`` after grading: firms.csv and the grades and notice lists;
+    * ``early("parcels", a)`` after the land diagnosis: parcels.gpkg (the plan only reads the parcels).
+
+    Each group's files go into a hidden folder inside ``out``; ``a.write(out, early=early)`` moves them
+    into place with the rest of the folder, or writes them itself when anything differs (another frame,
+    language or list format). :meth:`discard` (call it in a ``finally``) stops the writers and removes
+    their files when the run fails.
 
     It does nothing where a second process is not used (:func:`_parallel_ok`): one core, other threads
     (a notebook, the dask engine), ``PARKLAND_JOBS=1``, or a run too large to fork cheaply."""
+
+    GROUPS = ("firms", "parcels")
 
     def __init__(self, out: str | os.PathLike, *, lang: str = "zh", lists: str = "default") -> None:
         self.out = Path(out)
         self.lang = "en" if lang == "en" else "zh"
         self.lists = lists
-        self._job: Forked | None = None
-        self._firms: pd.DataFrame | None = None
-        self._stage: Path | None = None
+        # group → (job, staging folder, the frame its files were made from)
+        self._jobs: dict[str, tuple[Forked, Path, pd.DataFrame]] = {}
 
-    def __call__(self, a: Assessment) -> None:
-        """Start writing (``a``: an assessment whose firm table, policy, audit and meta are final)."""
-        if self._job is not None or not _parallel_ok(a):
+    def __call__(self, group: str, a: Assessment) -> None:
+        """Start writing ``group``'s files (``a``: an assessment whose parts that group shows are final)."""
+        if group not in self.GROUPS or group in self._jobs or not _parallel_ok(a):
             return
         self.out.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=".parkland-firms-", dir=self.out))
-        tasks = _firm_tasks(a, stage, self.lang, self.lists, firms_table(a))
+        stage = Path(tempfile.mkdtemp(prefix=f".parkland-{group}-", dir=self.out))
+        if group == "firms":
+            tasks = _firm_tasks(a, stage, self.lang, self.lists, firms_table(a))
+            source = a.firms
+        else:
+            layers = _parcel_layers(a)
+            tasks = [("parcels.gpkg", lambda: write_gpkg_layers(layers, stage / "parcels.gpkg"))]
+            source = a.parcels
 
         def lane() -> list[str]:
             for _, fn in tasks:
@@ -241,28 +265,34 @@ class EarlyFirms:
             return sorted(f.name for f in stage.iterdir() if not f.name.startswith("."))
 
         try:
-            self._job = fork_call(lane)
+            job = fork_call(lane)
         except ForkFailed:
             shutil.rmtree(stage, ignore_errors=True)
             return
-        self._stage, self._firms = stage, a.firms
+        self._jobs[group] = (job, stage, source)
 
-    def serves(self, a: Assessment, out: Path, lang: str, lists: str) -> bool:
-        """True when the files being written are the ones ``write_outputs(a, out, lang, lists)`` needs."""
-        return (self._job is not None and a.firms is self._firms and lang == self.lang and lists == self.lists
-                and out.resolve() == self.out.resolve())
+    def serves(self, a: Assessment, out: Path, lang: str, lists: str) -> set[str]:
+        """The groups whose files being written are the ones ``write_outputs(a, out, lang, lists)`` needs."""
+        if lang != self.lang or lists != self.lists or out.resolve() != self.out.resolve():
+            return set()
+        return {g for g, (_, _, src) in self._jobs.items() if src is (a.firms if g == "firms" else a.parcels)}
 
-    def finish(self) -> None:
-        """Wait for the files and move them into the output folder; the child's error is raised as itself."""
+    def finish(self, groups: set[str]) -> None:
+        """Wait for ``groups``' files and move them into the output folder; a writer's error is raised
+        as itself. The other groups' files are dropped."""
         try:
-            assert self._job is not None and self._stage is not None
-            try:
-                names = self._job.result()
-            except BaseException as child:
-                child.add_note("while writing firms.csv, grades and notice in the second process")
-                raise
-            for name in names:
-                os.replace(self._stage / name, self.out / name)
+            for g in self.GROUPS:
+                if g not in groups:
+                    continue
+                job, stage, _ = self._jobs[g]
+                try:
+                    names = job.result()
+                except BaseException as child:
+                    what = "firms.csv, grades and notice" if g == "firms" else "parcels.gpkg"
+                    child.add_note(f"while writing {what} in a second process")
+                    raise
+                for name in names:
+                    os.replace(stage / name, self.out / name)
         finally:
             self.discard()
 
@@ -271,60 +301,50 @@ class EarlyFirms:
             self.discard()
 
     def discard(self) -> None:
-        """Stop the writer if it still runs and remove what it wrote (nothing when already moved)."""
-        if self._job is not None:
-            self._job.cancel()
-            self._job = None
-        if self._stage is not None:
-            shutil.rmtree(self._stage, ignore_errors=True)
-            self._stage = None
-        self._firms = None
+        """Stop the writers that still run and remove what they wrote (nothing when already moved)."""
+        while self._jobs:
+            _, (job, stage, _) = self._jobs.popitem()
+            job.cancel()
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
                   basemap: str = "none", public: bool = False, map_html: bool = True,
-                  jobs: int | None = None, early: EarlyFirms | None = None) -> Path:
+                  jobs: int | None = None, early: EarlyFiles | None = None) -> Path:
     """Write the output folder; returns it. Map warnings (e.g. an embedded tile key) are in
     ``a.meta['map_warnings']``.
 
     With ``jobs`` = 2 (the default when :func:`_parallel_ok`) firms.csv, the reconciliation, cleanup.gpkg
     and the lists (workbooks, or their CSVs) are written, and the summary made, by a forked second
     process while this one writes parcels.gpkg and the map: the same files, in about half the time on two
-    cores. With ``early`` (an :class:`EarlyFirms` given to ``assess``) firms.csv and the grades and notice
-    lists are already being written: the second process then takes parcels.gpkg, the reconciliation,
-    cleanup.gpkg and the summary, this one the map and the other lists.
+    cores. With ``early`` (an :class:`EarlyFiles` given to ``assess``) firms.csv, the grades and notice
+    lists and parcels.gpkg are already being written: the second process then takes the reconciliation,
+    the cleanup files and the summary, this one the map and the idle-floor list.
     ``jobs`` = 1 writes everything here."""
     try:
-        use_early = early is not None and early.serves(a, out, lang, lists)
-        if early is not None and not use_early:
-            early.discard()
+        served = early.serves(a, out, lang, lists) if early is not None else set()
         return _write_outputs(a, out, lang=lang, lists=lists, basemap=basemap, public=public,
-                              map_html=map_html, jobs=jobs, early=early if use_early else None)
+                              map_html=map_html, jobs=jobs, early=early, served=served)
     finally:
         if early is not None:
             early.discard()
 
 
 def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: str, public: bool,
-                   map_html: bool, jobs: int | None, early: EarlyFirms | None) -> Path:
+                   map_html: bool, jobs: int | None, early: EarlyFiles | None, served: set[str]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    layers = {"parcels": parcels_table(a)}
-    if a.park_boundaries is not None and len(a.park_boundaries):
-        pb = a.park_boundaries.copy()
-        if pb.crs is not None and a.parcels.crs is not None and pb.crs != a.parcels.crs:
-            pb = pb.to_crs(a.parcels.crs)
-        layers["parks"] = pb
+    layers = _parcel_layers(a)
     firms = firms_table(a)
     zh = lang != "en"
     here: list[tuple[str, Callable[[], object]]] = []
     there: list[tuple[str, Callable[[], object]]] = []
     # two lanes of about equal work (100k parcels: ~2.5 s each): this process the parcel layer and the
-    # map; the second the firm tables, the cleanup layer, the lists and the summary. With the firm files
-    # written early, the second process takes the parcel layer and this one the map and the other lists.
-    gpkg_lane = there if early is not None else here
-    list_lane = here if early is not None else there
-    gpkg_lane.append(("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
-    firm_tasks = _firm_tasks(a, out, lang, lists, firms) if early is None else []
+    # map; the second the firm tables, the cleanup files, the lists and the summary. When the firm files
+    # and the parcel layer are written early, the map stays here and the rest goes to the second process.
+    if "parcels" not in served:
+        (there if "firms" in served else here).append(
+            ("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
+    firm_tasks = _firm_tasks(a, out, lang, lists, firms) if "firms" not in served else []
     there += firm_tasks[:1]
     there.append(("reconciliation.csv", lambda: write_csv(recon.render(a.recon, lang), out / "reconciliation.csv")))
     if a.cleanup is not None:
@@ -340,14 +360,14 @@ def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: 
             _list(out / "cleanup.xlsx", lst, sheets, _notes(a, "低效用地清理候选宗地及选择", "cleanup candidates", lang),
                   lists, lang)
 
-        list_lane.append(("cleanup.xlsx", cleanup_xlsx))
+        (here if served == {"firms"} else there).append(("cleanup.xlsx", cleanup_xlsx))
     if a.idle_floor is not None:
         def idle_xlsx() -> None:
             lst = idle_floor_list(a.idle_floor, lang)
             _list(out / "idle_floor.xlsx", lst, [Sheet("闲置厂房" if zh else "idle floor", lst)],
                   _notes(a, "闲置厂房盘活清单", "idle factory floor", lang), lists, lang)
 
-        list_lane.append(("idle_floor.xlsx", idle_xlsx))
+        (here if served else there).append(("idle_floor.xlsx", idle_xlsx))
     there += firm_tasks[1:]
     if map_html:
         def the_map() -> None:
@@ -367,6 +387,6 @@ def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: 
     parallel = _parallel_ok(a) if jobs is None else jobs > 1 and can_fork(check_cpus=False)
     summary = run_lanes(there, here, parallel=parallel)[-1]
     if early is not None:
-        early.finish()
+        early.finish(served)
     write_text(dumps(summary), out / "summary.json")  # last: the folder is complete
     return out
