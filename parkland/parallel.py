@@ -48,22 +48,24 @@ class ForkFailed(OSError):
 
 
 def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in the child
-    code = 0
+    code = 1
     try:
-        payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as err:  # KeyboardInterrupt and SystemExit simply end the child
-        code = 1
-        text = traceback.format_exc()[-4000:]
         try:
-            payload = pickle.dumps(("error", err, text), protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.loads(payload)  # an exception that cannot be rebuilt travels as text
-        except Exception:
-            payload = pickle.dumps(("error", None, text))
-    try:
+            payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except Exception as err:
+            text = traceback.format_exc()[-4000:]
+            try:
+                payload = pickle.dumps(("error", err, text), protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.loads(payload)  # an exception that cannot be rebuilt travels as text
+            except Exception:
+                payload = pickle.dumps(("error", None, text))
         with os.fdopen(w, "wb") as fh:
             fh.write(payload)
+    except BaseException:  # KeyboardInterrupt, SystemExit: the child simply ends (the parent sees no result)
+        code = code or 1
     finally:
-        os._exit(code)
+        os._exit(code)  # never back into the parent's code: no finally blocks, atexit or stdio flush here
 
 
 class Forked:

@@ -38,6 +38,28 @@ def test_child_error_comes_back_as_itself() -> None:
         job.result()
 
 
+def test_interrupted_child_ends_there(tmp_path: Path) -> None:
+    """A KeyboardInterrupt (or SystemExit) in the child ends the child: it never unwinds into the
+    parent's code (a finally block of the caller would run twice, once in each process)."""
+    marker = tmp_path / "unwound"
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    def caller(fn) -> object:
+        try:
+            return fork_call(fn)
+        finally:  # runs in this process only
+            with open(marker, "a") as fh:
+                fh.write(f"{os.getpid()}\n")
+
+    for fn in (interrupted, lambda: exec("raise SystemExit(3)")):
+        job = caller(fn)
+        with pytest.raises(ChildFailed, match="exit code 1"):
+            job.result()
+    assert marker.read_text().split() == [str(os.getpid())] * 2
+
+
 class Unpicklable(Exception):
     def __init__(self, a: str, b: str) -> None:  # pickle rebuilds with one argument: fails
         super().__init__(f"{a}/{b}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import PolicyError
@@ -52,14 +53,18 @@ def spell_out(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     for c, prefix in _VALUE_LABELS.items():
         if c not in out.columns:
             continue
-        s = out[c].astype(object)
-        vals = {v for v in s.dropna().unique() if isinstance(v, str)}
-        mapping = {v: label(f"{prefix or ''}{v}", lang) for v in vals}
-        mapping = {v: (t if t != f"{prefix or ''}{v}" else v) for v, t in mapping.items()}
-        if mapping:  # one lookup per distinct code, not a Python call per row
-            out[c] = s.where(~s.isin(list(mapping)), s.map(mapping))
-        else:
-            out[c] = s
+        s = out[c]
+        # one lookup per distinct code (factorised once), not a Python call per row
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        uniq = np.asarray(uniques, dtype=object)
+        labels = np.empty(len(uniq), dtype=object)
+        for i, v in enumerate(uniq):
+            t = label(f"{prefix or ''}{v}", lang) if isinstance(v, str) else v
+            labels[i] = t if not isinstance(v, str) or t != f"{prefix or ''}{v}" else v
+        vals = s.to_numpy(dtype=object, copy=True)
+        hit = codes >= 0
+        vals[hit] = labels[codes[hit]]
+        out[c] = pd.Series(vals, index=out.index, dtype=object)
     return out
 
 
