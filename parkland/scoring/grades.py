@@ -392,7 +392,7 @@ def _records(firms: pd.DataFrame, mask: np.ndarray, code: str, zh, en, *, column
     of :mod:`parkland.recon` (fast for tens of thousands of rows)."""
     if not mask.any():
         return None
-    sub = firms.loc[mask]
+    sub = firms.loc[mask, [c for c in ("uscc_raw", "uscc", "source_row", "file_row") if c in firms.columns]]
     key = _col(sub, "uscc_raw") if "uscc_raw" in sub.columns else _col(sub, "uscc")
     m = int(mask.sum())
 
