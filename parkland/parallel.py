@@ -14,6 +14,7 @@ itself fails (no memory, a process limit) the caller runs the work here instead 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -75,6 +76,9 @@ class Forked:
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         r, w = os.pipe()
+        # the objects that exist now are frozen out of the garbage collector's reach, so that neither
+        # process writes to all of their pages when it collects (each such write copies a shared page)
+        gc.freeze()
         try:
             with warnings.catch_warnings():
                 # Python 3.12+ warns on fork when native threads exist (pyarrow's allocator, OpenBLAS):
@@ -82,12 +86,14 @@ class Forked:
                 warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
                 pid = os.fork()
         except OSError as err:
+            gc.unfreeze()
             os.close(r)
             os.close(w)
             raise ForkFailed(err.errno, f"fork failed: {err.strerror}") from err
         if pid == 0:  # pragma: no cover - the child
             os.close(r)
             _child(fn, w)
+        gc.unfreeze()
         os.close(w)
         self._pid: int | None = pid
         self._fd: int | None = r
