@@ -9,7 +9,9 @@ On a synthetic city from ``synth.py`` (made once in ``--workdir`` and reused), b
 * the firm list as CSV: ``DataFrame.to_csv`` and ``report.export.write_csv`` (Arrow);
 * the cleanup list and the firm list (``--lists xlsx``) as workbooks: xlsxwriter cell by cell (``excel.BY_CELL``)
   and the row-XML writer of ``report.excel``;
-* the whole output folder: ``write_outputs(jobs=1)`` and ``jobs=2`` (a forked second process).
+* the whole output folder: ``write_outputs(jobs=1)`` and ``jobs=2`` (a forked second process);
+* assess + write: the output folder written after the assessment, and with ``report.output.EarlyFiles``
+  (the firm files and the parcel layer written by forked processes while the assessment goes on).
 
 Prints one table: step, old seconds, new seconds, ratio new/old.
 """
@@ -98,6 +100,22 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(("write_outputs (second process)",
                  best(lambda: output.write_outputs(a, out / "one", jobs=1), args.repeat),
                  best(lambda: output.write_outputs(a, out / "two", jobs=2), args.repeat)))
+
+
+    def run_all(early: bool) -> None:
+        """assess + write as the CLI runs them; with ``early`` the firm files and the parcel layer are
+        written by forked processes from the end of grading and of the land diagnosis."""
+        dest = out / ("early" if early else "late")
+        ef = output.EarlyFiles(dest) if early else None
+        try:
+            res = parkland.assess(parcels, firms, ready=ef)
+            res.write(dest, early=ef)
+        finally:
+            if ef is not None:
+                ef.discard()
+
+    rows.append(("assess + write (early files)", best(lambda: run_all(False), args.repeat),
+                 best(lambda: run_all(True), args.repeat)))
 
     w = max(len(r[0]) for r in rows)
     print(f"{'step':<{w}}  {'old s':>7}  {'new s':>7}  {'new/old':>7}")

@@ -61,7 +61,7 @@ def test_bench_outputs_prints_old_beside_new(tmp_path):
     steps = [ln.split("  ")[0] for ln in lines[1:]]
     assert steps[0].startswith("read parcels + firms") and steps[1].startswith("firms.csv")
     assert steps[2].startswith("cleanup.xlsx") and steps[3].startswith("grades.xlsx 2000×")
-    assert steps[4].startswith("write_outputs")
+    assert steps[4].startswith("write_outputs") and steps[5].startswith("assess + write (early files)")
     for ln in lines[1:]:
         old_s, new_s, ratio = (float(x) for x in ln.split()[-3:])
         assert old_s > 0 and new_s > 0 and ratio > 0
