@@ -77,23 +77,28 @@ class Forked:
     def __init__(self, fn: Callable[[], Any]) -> None:
         r, w = os.pipe()
         # the objects that exist now are frozen out of the garbage collector's reach, so that neither
-        # process writes to all of their pages when it collects (each such write copies a shared page)
-        gc.freeze()
+        # process writes to all of their pages when it collects (each such write copies a shared page);
+        # a program that froze objects itself keeps its freeze
+        freeze = gc.get_freeze_count() == 0
+        pid = -1
         try:
+            if freeze:
+                gc.freeze()
             with warnings.catch_warnings():
                 # Python 3.12+ warns on fork when native threads exist (pyarrow's allocator, OpenBLAS):
                 # those register fork handlers, and can_fork() has ruled out Python threads
                 warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*fork.*")
                 pid = os.fork()
         except OSError as err:
-            gc.unfreeze()
             os.close(r)
             os.close(w)
             raise ForkFailed(err.errno, f"fork failed: {err.strerror}") from err
+        finally:
+            if freeze and pid != 0:
+                gc.unfreeze()
         if pid == 0:  # pragma: no cover - the child
             os.close(r)
             _child(fn, w)
-        gc.unfreeze()
         os.close(w)
         self._pid: int | None = pid
         self._fd: int | None = r

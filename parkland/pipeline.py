@@ -436,11 +436,11 @@ def assess(
         prev_graded = yoy.meta.get("previous")
     pcl["grade"] = parcel_grades(pcl, linked.pairs, f, pol).to_numpy()
     partial_meta = {"year": yr, "as_of": _as_of(yr, as_of).date().isoformat(), "lang": lang}
+    audit = _audit(ov, audit_parts)  # complete once the overrides are applied
     if ready is not None:  # the firm table is final: its files can be written from here on
         ready("firms", Assessment(parcels=None, firms=f, pairs=None, recon=None, parks=None, counties=None,
-                                  park_boundaries=None, policy=pol, previous=prev_graded,
-                                  audit=_audit(ov, audit_parts), cleanup=None, idle_floor=None, plan={},
-                                  meta=partial_meta))
+                                  park_boundaries=None, policy=pol, previous=prev_graded, audit=audit,
+                                  cleanup=None, idle_floor=None, plan={}, meta=partial_meta))
 
     step("land")
     if bm is not None:
@@ -484,7 +484,6 @@ def assess(
                                       "note": "no building layer given (--buildings)"}
     parks_t = park_table(f, pcl)
     counties_t = county_table(f, pcl)
-    audit = _audit(ov, audit_parts)
 
     meta = {
         "year": yr,

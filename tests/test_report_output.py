@@ -196,10 +196,20 @@ def test_failed_run_leaves_no_early_files(small_park, tmp_path: Path, monkeypatc
         raise RuntimeError("plan broke")
 
     monkeypatch.setattr(P, "candidates", broken)
-    out = tmp_path / "o"
+    started = []
+    call = output.EarlyFiles.__call__
+
+    def spy(self, group, a):
+        call(self, group, a)
+        started.extend(g for g in self._jobs if g not in started)
+
+    monkeypatch.setattr(output.EarlyFiles, "__call__", spy)
+    out = tmp_path / "new" / "o"
     with pytest.raises(RuntimeError, match="plan broke"):
         _run_early(small_park, out)
-    assert out.is_dir() and list(out.iterdir()) == []  # made by the early writers, which were started
+    assert started == ["firms", "parcels"]  # both writers had started
+    # their folders are gone, and so are the output folder and its parent, which they had made
+    assert not (tmp_path / "new").exists()
 
 
 def test_early_writer_failure_is_raised(small_park, tmp_path: Path, monkeypatch, alone) -> None:

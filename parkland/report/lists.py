@@ -62,7 +62,10 @@ def spell_out(df: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
             t = label(f"{prefix or ''}{v}", lang) if isinstance(v, str) else v
             labels[i] = t if not isinstance(v, str) or t != f"{prefix or ''}{v}" else v
         vals = s.to_numpy(dtype=object, copy=True)
+        # only text cells are codes: factorize makes True, 1 and 1.0 one value, and they must stay as given
+        is_text = np.array([isinstance(v, str) for v in uniq], dtype=bool)
         hit = codes >= 0
+        hit[hit] = is_text[codes[hit]]
         vals[hit] = labels[codes[hit]]
         out[c] = pd.Series(vals, index=out.index, dtype=object)
     return out

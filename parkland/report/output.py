@@ -220,6 +220,37 @@ def _parcel_layers(a: Assessment) -> dict[str, gpd.GeoDataFrame]:
     return layers
 
 
+def _layout(df: pd.DataFrame | None) -> tuple | None:
+    """What identifies a frame's data without reading it: its columns and the array objects of its blocks.
+    Under copy-on-write, a frame written to in place while a shallow copy of it is kept gets new arrays,
+    so an unchanged layout means unchanged data. None when it cannot be read (then nothing matches)."""
+    if df is None:
+        return ()
+    try:
+        return tuple(df.columns), tuple((tuple(b.mgr_locs.as_array.tolist()), b.values) for b in df._mgr.blocks)
+    except Exception:  # pandas internals moved: never take early files then
+        return None
+
+
+def _same(x: object, y: object) -> bool:
+    """The same object, or equal values (False when they cannot be compared)."""
+    if x is y:
+        return True
+    try:
+        return bool(x == y)
+    except Exception:
+        return False
+
+
+def _same_layout(x: tuple | None, y: tuple | None) -> bool:
+    if x is None or y is None or len(x) != len(y):
+        return False
+    if x == () or y == ():
+        return x == y
+    return (list(x[0]) == list(y[0]) and len(x[1]) == len(y[1])
+            and all(lx == ly and vx is vy for (lx, vx), (ly, vy) in zip(x[1], y[1])))
+
+
 class EarlyFiles:
     """Output files written by forked processes as soon as what they show is final, while this process
     goes on with the assessment (the second core is otherwise idle then). ``assess(..., ready=early)``
@@ -229,9 +260,12 @@ class EarlyFiles:
     * ``early("parcels", a)`` after the land diagnosis: parcels.gpkg (the plan only reads the parcels).
 
     Each group's files go into a hidden folder inside ``out``; ``a.write(out, early=early)`` moves them
-    into place with the rest of the folder, or writes them itself when anything differs (another frame,
-    language or list format). :meth:`discard` (call it in a ``finally``) stops the writers and removes
-    their files when the run fails.
+    into place with the rest of the folder, or writes them itself when anything differs: another language,
+    list format or folder, or frames, policy or year that are not the ones the files were made from (a
+    frame changed in place after ``assess`` counts as another frame). :meth:`discard` (call it in a
+    ``finally``) stops the writers and removes their files, and the output folder when it made it and it
+    is empty, when the run fails. A run killed outright (SIGKILL, SIGTERM) can leave a ``.parkland-*``
+    folder behind, as an atomic write leaves its temporary file.
 
     It does nothing where a second process is not used (:func:`_parallel_ok`): one core, other threads
     (a notebook, the dask engine), ``PARKLAND_JOBS=1``, or a run too large to fork cheaply."""
@@ -242,40 +276,69 @@ class EarlyFiles:
         self.out = Path(out)
         self.lang = "en" if lang == "en" else "zh"
         self.lists = lists
-        # group → (job, staging folder, the frame its files were made from)
-        self._jobs: dict[str, tuple[Forked, Path, pd.DataFrame]] = {}
+        # group → (job, staging folder, what its files were made from: see _sources)
+        self._jobs: dict[str, tuple[Forked, Path, tuple]] = {}
+        self._made: list[Path] = []  # folders made for the output (removed again by discard when empty)
+        self._done = False
+
+    @staticmethod
+    def _sources(group: str, a: Assessment) -> tuple:
+        """The parts of ``a`` a group's files show, as (objects that must be the same, layouts of frames)."""
+        meta = (a.meta.get("year"), a.meta.get("as_of"))
+        if group == "firms":
+            frames = (a.firms, a.audit)
+            return (a.policy, meta), frames, tuple(_layout(f) for f in frames)
+        frames = (a.parcels, a.park_boundaries)
+        return (meta,), frames, tuple(_layout(f) for f in frames)
 
     def __call__(self, group: str, a: Assessment) -> None:
         """Start writing ``group``'s files (``a``: an assessment whose parts that group shows are final)."""
         if group not in self.GROUPS or group in self._jobs or not _parallel_ok(a):
             return
-        self.out.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".parkland-{group}-", dir=self.out))
         if group == "firms":
-            tasks = _firm_tasks(a, stage, self.lang, self.lists, firms_table(a))
-            source = a.firms
+            frame = firms_table(a)
+            make = lambda stage: _firm_tasks(a, stage, self.lang, self.lists, frame)  # noqa: E731
         else:
             layers = _parcel_layers(a)
-            tasks = [("parcels.gpkg", lambda: write_gpkg_layers(layers, stage / "parcels.gpkg"))]
-            source = a.parcels
-
-        def lane() -> list[str]:
-            for _, fn in tasks:
-                fn()
-            return sorted(f.name for f in stage.iterdir() if not f.name.startswith("."))
-
+            make = lambda stage: [("parcels.gpkg",  # noqa: E731
+                                   lambda: write_gpkg_layers(layers, stage / "parcels.gpkg"))]
+        ids, frames, layouts = self._sources(group, a)
+        # shallow copies keep the arrays the files are made from referenced: a later write in place then
+        # gives the live frame new arrays (copy-on-write), which serves() sees
+        keep = tuple(f.copy(deep=False) if f is not None else None for f in frames)
+        missing = [p for p in (self.out, *self.out.parents) if not p.exists()]
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._made = self._made or missing
+        stage = Path(tempfile.mkdtemp(prefix=f".parkland-{group}-", dir=self.out))
         try:
+            tasks = make(stage)
+
+            def lane() -> list[str]:
+                for _, fn in tasks:
+                    fn()
+                return sorted(f.name for f in stage.iterdir() if not f.name.startswith("."))
+
             job = fork_call(lane)
         except ForkFailed:
             shutil.rmtree(stage, ignore_errors=True)
             return
-        self._jobs[group] = (job, stage, source)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        self._jobs[group] = (job, stage, (ids, frames, layouts, keep))
 
     def serves(self, a: Assessment, out: Path, lang: str, lists: str) -> set[str]:
         """The groups whose files being written are the ones ``write_outputs(a, out, lang, lists)`` needs."""
         if lang != self.lang or lists != self.lists or out.resolve() != self.out.resolve():
             return set()
-        return {g for g, (_, _, src) in self._jobs.items() if src is (a.firms if g == "firms" else a.parcels)}
+        served = set()
+        for g, (_, _, (ids, frames, layouts, _keep)) in self._jobs.items():
+            now_ids, now_frames, now_layouts = self._sources(g, a)
+            if (all(_same(x, y) for x, y in zip(ids, now_ids))
+                    and all(f is h for f, h in zip(frames, now_frames))
+                    and all(_same_layout(x, y) for x, y in zip(layouts, now_layouts))):
+                served.add(g)
+        return served
 
     def finish(self, groups: set[str]) -> None:
         """Wait for ``groups``' files and move them into the output folder; a writer's error is raised
@@ -293,6 +356,7 @@ class EarlyFiles:
                     raise
                 for name in names:
                     os.replace(stage / name, self.out / name)
+            self._done = True
         finally:
             self.discard()
 
@@ -301,11 +365,23 @@ class EarlyFiles:
             self.discard()
 
     def discard(self) -> None:
-        """Stop the writers that still run and remove what they wrote (nothing when already moved)."""
+        """Stop the writers that still run and remove what they wrote (nothing when already moved); when
+        the output was not completed, also the folders made for it, if they are empty."""
         while self._jobs:
             _, (job, stage, _) = self._jobs.popitem()
-            job.cancel()
-            shutil.rmtree(stage, ignore_errors=True)
+            try:
+                job.cancel()
+            finally:
+                shutil.rmtree(stage, ignore_errors=True)
+        if not self._done:
+            for folder in self._made:  # innermost first
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        self._made = []
+
+    def completed(self) -> None:
+        """The output folder was written (its folders stay, even when no early file was used)."""
+        self._done = True
 
 
 def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "default",
@@ -323,8 +399,11 @@ def write_outputs(a: Assessment, out: Path, *, lang: str = "zh", lists: str = "d
     ``jobs`` = 1 writes everything here."""
     try:
         served = early.serves(a, out, lang, lists) if early is not None else set()
-        return _write_outputs(a, out, lang=lang, lists=lists, basemap=basemap, public=public,
-                              map_html=map_html, jobs=jobs, early=early, served=served)
+        written = _write_outputs(a, out, lang=lang, lists=lists, basemap=basemap, public=public,
+                                 map_html=map_html, jobs=jobs, early=early, served=served)
+        if early is not None:
+            early.completed()
+        return written
     finally:
         if early is not None:
             early.discard()
