@@ -417,9 +417,10 @@ def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: 
     zh = lang != "en"
     here: list[tuple[str, Callable[[], object]]] = []
     there: list[tuple[str, Callable[[], object]]] = []
-    # two lanes of about equal work (100k parcels: ~2.5 s each): this process the parcel layer and the
-    # map; the second the firm tables, the cleanup files, the lists and the summary. When the firm files
-    # and the parcel layer are written early, the map stays here and the rest goes to the second process.
+    # two lanes of about equal work. Without early files: this process the parcel layer and the map, the
+    # second the firm files, the reconciliation, the cleanup files, the other lists and the summary. With
+    # only the firm files early: the parcel layer moves to the second process and cleanup.xlsx here. With
+    # the parcel layer early too: this process the map and the idle-floor list, the second the rest.
     if "parcels" not in served:
         (there if "firms" in served else here).append(
             ("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
