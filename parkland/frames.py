@@ -2,27 +2,61 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+#: Python's whitespace (``str.isspace``: what ``str.strip`` removes and ``re``'s ``\s`` matches),
+#: spelled out for Arrow's RE2
+PY_SPACE_RE2 = (r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
+                r"\x{205f}\x{3000}]")
+
+
+def space_at_ends(arr: Any) -> Any:
+    """Arrow text array → Boolean array: the text starts or ends with Python whitespace (null → False)."""
+    import pyarrow.compute as pc
+
+    return pc.match_substring_regex(arr, f"^{PY_SPACE_RE2}|{PY_SPACE_RE2}$").fill_null(False)
 
 
 def join_groups(keys: np.ndarray, values: np.ndarray, n: int, sep: str = ";", *, distinct: bool = True) -> np.ndarray:
     """For group keys 0..n-1, the non-empty values of each group joined by ``sep`` in the order given
     ("" for an empty group); ``distinct`` drops repeats within a group.
 
-    Vectorised: one pass per position within a group (a handful), never one per group.
+    Vectorised: a group of one value takes it as it is; repeats are found on integer pairs (the values
+    factorised once); the other groups are put together by a stable sort of their keys and joined by
+    Arrow (``binary_join`` over list offsets).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out = np.full(n, "", dtype=object)
     if len(keys) == 0:
         return out
-    d = pd.DataFrame({"k": np.asarray(keys), "v": np.asarray(values, dtype=object)}).dropna()
-    d = d[d["v"] != ""]
-    if distinct:
-        d = d.drop_duplicates()
-    pos = d.groupby("k", sort=False).cumcount().to_numpy()
-    k = d["k"].to_numpy(int)
-    v = d["v"].astype(str).to_numpy(dtype=object)
-    for level in range(int(pos.max()) + 1 if len(pos) else 0):
-        sel = pos == level
-        out[k[sel]] = v[sel] if level == 0 else out[k[sel]] + sep + v[sel]
+    k = np.asarray(keys)
+    v = np.asarray(values, dtype=object)
+    keep = ~(pd.isna(k) | pd.isna(v))
+    keep[keep] = v[keep] != ""
+    k, v = k[keep].astype(np.int64), v[keep]
+    if not len(k):
+        return out
+    text = v if pd.api.types.infer_dtype(v, skipna=False) == "string" else \
+        pd.Series(v, dtype=object).map(str).to_numpy(dtype=object)
+    one = np.bincount(k, minlength=n)[k] == 1
+    out[k[one]] = text[one]
+    if one.all():
+        return out
+    k, v, text = k[~one], v[~one], text[~one]
+    if distinct:  # repeats (of the values as given) only matter in groups of several values
+        codes, _ = pd.factorize(v)
+        first = ~pd.DataFrame({"k": k, "c": codes}).duplicated().to_numpy()
+        k, text = k[first], text[first]
+    v = text
+    order = np.argsort(k, kind="stable")  # order within a group kept
+    k, v = k[order], v[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    lists = pa.ListArray.from_arrays(pa.array(np.r_[starts, len(k)].astype(np.int32)),
+                                     pa.array(v, type=pa.large_string()))
+    out[k[starts]] = np.asarray(pc.binary_join(lists, pa.scalar(sep, pa.large_string())).to_pylist(), dtype=object)
     return out

@@ -57,7 +57,7 @@ import pandas as pd
 import shapely
 
 from . import recon
-from .frames import join_groups
+from .frames import join_groups, space_at_ends
 from .geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 
 PENDING = "pending"
@@ -175,17 +175,11 @@ def merge_records(parts: list[Records]) -> pd.DataFrame:
     return recon.concat(out)
 
 
-#: Python's whitespace (what ``str.strip`` removes) spelled out for Arrow's RE2
-_PY_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-             r"\x{205f}\x{3000}]")
-
-
 def _text(s: pd.Series) -> pd.Series:
     """Stripped object strings, None for missing/empty. Text columns: Arrow finds the cells that start or
     end with whitespace and only those are stripped (``str.strip``); other columns go through the string
     dtype (numbers become their text)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if isinstance(s.dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(s.dtype) and pd.api.types.infer_dtype(
             s, skipna=True) in ("string", "empty")):
@@ -194,8 +188,7 @@ def _text(s: pd.Series) -> pd.Series:
         out[missing] = None
         try:
             arr = pa.array(out, type=pa.large_string())
-            edge = pc.match_substring_regex(arr, f"^{_PY_SPACE}|{_PY_SPACE}$").fill_null(False)
-            edge = edge.to_numpy(zero_copy_only=False)
+            edge = space_at_ends(arr).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # text Arrow refuses: test them all
             edge = ~missing
         if edge.any():

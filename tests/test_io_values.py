@@ -149,10 +149,10 @@ def test_join_codes_by_position_keeps_first_order_and_drops_repeats():
     assert V.join_codes(pd.Series([], dtype=object), pd.Index([3])).tolist() == [""]
 
 
-def test_join_at_by_arrow():
-    pos = np.array([0, 0, 2, 0, 2, 3])
-    out = V._join_at(pos, np.array(["a", "b", "c", "a", "d", "e"], dtype=object), 5)
-    assert out.tolist() == ["a;b", "", "c;d", "e", ""]
+def test_join_codes_on_a_unique_index_by_position():
+    codes = pd.Series(["a", "b", "c", "a", "d", "e"], index=[10, 10, 12, 10, 12, 13], dtype=object)
+    out = V.join_codes(codes, pd.Index([10, 11, 12, 13, 14]))
+    assert out.tolist() == ["a;b", "", "c;d", "e", ""] and out.index.tolist() == [10, 11, 12, 13, 14]
 
 
 def test_parse_scale_is_parsed_once_per_distinct_text():

@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from parkland.frames import join_groups
+
 #: separators between several codes in one cell: ; ； , ， 、 and line breaks
 CODE_SEPARATORS = r"[;；,，、\r\n]+"
 #: cells that mean "no value"
@@ -250,7 +252,7 @@ def join_codes(codes: pd.Series, index: pd.Index) -> pd.Series:
     if index.is_unique and pd.api.types.infer_dtype(c, skipna=False) == "string":
         pos = index.get_indexer(codes.index)
         if (pos >= 0).all():
-            return pd.Series(_join_at(pos, c, len(index)), index=index, dtype=object)
+            return pd.Series(join_groups(pos, c, len(index)), index=index, dtype=object)
     df = pd.DataFrame({"i": codes.index, "c": c}).drop_duplicates()
     counts = df["i"].value_counts()
     single = df["i"].map(counts).eq(1).to_numpy()
@@ -258,29 +260,6 @@ def join_codes(codes: pd.Series, index: pd.Index) -> pd.Series:
     if (~single).any():
         joined = df[~single].groupby("i", sort=False)["c"].agg(";".join)
         out.loc[joined.index] = joined.to_numpy()
-    return out
-
-
-def _join_at(pos: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
-    """:func:`join_codes` by position: ``codes`` (str) belong to rows ``pos`` of ``n`` → object array of
-    the ``;``-joined distinct codes of each row, in first order (``""`` for rows without a code).
-
-    Rows with one code take it as it is; the others are deduplicated, grouped with a stable sort (order
-    within a row kept) and joined by Arrow (``binary_join`` over list offsets)."""
-    out = np.full(n, "", dtype=object)
-    counts = np.bincount(pos, minlength=n)
-    one = counts[pos] == 1
-    out[pos[one]] = codes[one]
-    if one.all():
-        return out
-    multi = pd.DataFrame({"i": pos[~one], "c": codes[~one]}).drop_duplicates()
-    i = multi["i"].to_numpy()
-    order = np.argsort(i, kind="stable")
-    i, vals = i[order], multi["c"].to_numpy(dtype=object)[order]
-    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
-    offsets = pa.array(np.r_[starts, len(i)].astype(np.int32))
-    lists = pa.ListArray.from_arrays(offsets, pa.array(vals, type=pa.large_string()))
-    out[i[starts]] = np.asarray(pc.binary_join(lists, pa.scalar(";", pa.large_string())).to_pylist(), dtype=object)
     return out
 
 

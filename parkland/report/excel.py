@@ -46,8 +46,9 @@ import pyarrow.compute as pc
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from ..frames import space_at_ends
 from ..schema import INDICATORS
-from .export import FORMULA_START, atomic_path
+from .export import FORMULA_START, atomic_path, formula_start
 from .labels import LABELS, label
 
 #: Excel's limit for one sheet, less the header
@@ -410,9 +411,6 @@ def _join(*parts: Any) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "", null_handling="emit_null")
 
 
-#: Python's ``\\s`` (what xlsxwriter's whitespace rule uses), spelled out for RE2
-_PY_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-             r"\x{205f}\x{3000}]")
 _RE2_NEEDS_ESCAPE = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9a-fA-F]{4}_"
 
 
@@ -420,9 +418,7 @@ def _text_cells(values: np.ndarray, ref: pa.Array, quote_style: int) -> pa.Array
     """Inline-string cells of one text column, all in Arrow compute (C++); Python only for the rare
     cells that need Excel's control-character escapes or are longer than Excel's 32,767 characters."""
     arr = pa.array(values, type=pa.string(), from_pandas=True)
-    risky = pc.fill_null(pc.or_(pc.starts_with(arr, FORMULA_START[0]), pc.starts_with(arr, FORMULA_START[1])), False)
-    for prefix in FORMULA_START[2:]:  # on the text as given (a leading CR is escaped below)
-        risky = pc.or_(risky, pc.fill_null(pc.starts_with(arr, prefix), False))
+    risky = formula_start(arr)  # on the text as given (a leading CR is escaped below)
     too_long = pc.fill_null(pc.greater(pc.utf8_length(arr), 32_767), False)
     need = pc.fill_null(pc.match_substring_regex(arr, _RE2_NEEDS_ESCAPE), False)
     if pc.any(too_long).as_py() or pc.any(need).as_py():
@@ -432,7 +428,7 @@ def _text_cells(values: np.ndarray, ref: pa.Array, quote_style: int) -> pa.Array
         for i in np.flatnonzero(need.to_numpy(zero_copy_only=False)):
             obj[i] = _excel_escape(obj[i])
         arr = pa.array(obj, type=pa.string(), from_pandas=True)
-    preserve = pc.fill_null(pc.match_substring_regex(arr, f"^{_PY_SPACE}|{_PY_SPACE}$"), False)
+    preserve = space_at_ends(arr)  # whitespace at an end (xlsxwriter tests Python's \s there)
     text = arr
     if pc.any(pc.match_substring_regex(arr, "[&<>]")).as_py():  # most columns have none of them
         text = pc.replace_substring(arr, "&", "&amp;")

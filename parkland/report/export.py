@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,20 +23,27 @@ import pandas as pd
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _starts_arrow(txt: pd.Series) -> np.ndarray | None:
-    """Which cells of an all-text object column start with one of FORMULA_START, in Arrow's C++ kernels
-    (about 3× pandas' per-cell ``str.startswith`` on object columns); None when Arrow refuses the text."""
-    import pyarrow as pa
+def formula_start(arr: Any) -> Any:
+    """Arrow text array → Boolean array: the text starts with one of FORMULA_START (null → False), in
+    Arrow's C++ kernels."""
     import pyarrow.compute as pc
+
+    hit = pc.starts_with(arr, FORMULA_START[0])
+    for p in FORMULA_START[1:]:
+        hit = pc.or_(hit, pc.starts_with(arr, p))
+    return hit.fill_null(False)
+
+
+def _starts_arrow(txt: pd.Series) -> np.ndarray | None:
+    """Which cells of an all-text object column start with one of FORMULA_START (:func:`formula_start`,
+    about 3× pandas' per-cell ``str.startswith`` on object columns); None when Arrow refuses the text."""
+    import pyarrow as pa
 
     try:
         arr = pa.array(txt.to_numpy(), type=pa.string(), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         return None
-    hit = pc.starts_with(arr, FORMULA_START[0])
-    for p in FORMULA_START[1:]:
-        hit = pc.or_(hit, pc.starts_with(arr, p))
-    return hit.fill_null(False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    return formula_start(arr).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
 def neutralise_text(s: pd.Series) -> pd.Series:

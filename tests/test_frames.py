@@ -1,0 +1,36 @@
+"""frames.join_groups: the values of each group joined, in the order given."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from parkland.frames import join_groups
+
+
+def test_join_groups_in_order_distinct_and_blank_free() -> None:
+    keys = np.array([2, 0, 2, 0, 2, 3, 0, 1])
+    vals = np.array(["c", "a", "d", "b", "c", "", "a", None], dtype=object)
+    assert join_groups(keys, vals, 5).tolist() == ["a;b", "", "c;d", "", ""]
+    assert join_groups(keys, vals, 5, "、", distinct=False).tolist() == ["a、b、a", "", "c、d、c", "", ""]
+    assert join_groups(np.array([], dtype=int), np.array([], dtype=object), 2).tolist() == ["", ""]
+
+
+def test_join_groups_values_that_are_not_text() -> None:
+    """Repeats are the values as given (5 and "5" are two values, True and 1.0 one), joined as text."""
+    keys = np.array([0, 0, 1, 1, 1, 2])
+    vals = np.array([5, "5", True, 1.0, 2.5, np.nan], dtype=object)
+    assert join_groups(keys, vals, 3).tolist() == ["5;5", "True;2.5", ""]
+    assert join_groups(np.array([0]), np.array([7], dtype=object), 1).tolist() == ["7"]
+
+
+def test_space_at_ends_is_python_whitespace() -> None:
+    """The RE2 class is Python's str.isspace, checked on every code point (surrogates aside)."""
+    import pyarrow as pa
+
+    from parkland.frames import space_at_ends
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    got = space_at_ends(pa.array(chars)).to_numpy(zero_copy_only=False)
+    assert [c for c, g in zip(chars, got) if g != c.isspace()] == []
+    texts = pa.array(["a b", " a", "a\u3000", "\x1ca", None, ""])
+    assert space_at_ends(texts).to_pylist() == [False, True, True, True, False, False]
