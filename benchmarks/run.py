@@ -1,6 +1,7 @@
 """End-to-end benchmark: ``parkland assess`` against the hand-written geopandas baseline; one table.
 
     python benchmarks/run.py --sizes 10000,100000 [--workdir DIR] [--engine pandas|dask] [--repeat N]
+                              [--pairs K] [--warmup]
 
 For each size N a synthetic city (``synth.py``: N parcels in EPSG:4523 as GPKG, N firms as GBK CSV) is made
 once in ``--workdir`` (kept and reused: 1M takes a minute), then, each in its own subprocess so its peak
@@ -10,7 +11,11 @@ memory is its own (``os.wait4`` rusage, ru_maxrss):
 * ``benchmarks/baseline.py``: read, join on the parcel code, per-mu tax, ``explore()`` map, GPKG + CSV.
 
 ``ratio`` = parkland seconds / baseline seconds, both measured in the same run, back to back (the machine
-is shared and noisy: compare ratios, not seconds). ``map MiB`` is the size of parkland's map.html (beside
+is shared and noisy: compare ratios, not seconds). ``--pairs K`` runs the two K times, alternating, and
+prints the medians, with the lowest and highest of the K per-pair ratios in ``ratio range``; ``--warmup``
+first runs each once unmeasured. Both make the figures steadier on this kind of machine: a virtual machine
+charges the first touch of memory the host has reclaimed (about 1.5–2 ms per MB, on whichever process
+comes first after a pause), so a single pair can be off by 10 % either way. ``map MiB`` is the size of parkland's map.html (beside
 the baseline's), with the per-park pages of ``map_parks/`` when map.html is a parks overview (> 200k
 parcels). Peak memory is ``ru_maxrss`` of the process tree: the largest process, parkland's forked list
 writer included (its pages are mostly shared with the parent, so the machine's total is less than the
@@ -38,7 +43,8 @@ sys.path.insert(0, str(HERE))
 from synth import make_city  # noqa: E402
 
 COLUMNS = ["parcels", "firms", "engine", "parkland s", "parkland peak MiB", "baseline s", "baseline peak MiB",
-           "ratio", "map MiB", "baseline map MiB", "zonal s", "exactextract s", "raster ratio"]
+           "ratio", "ratio range", "pairs", "map MiB", "baseline map MiB", "zonal s", "exactextract s",
+           "raster ratio"]
 DASK_RUNNER = """
 import sys
 from parkland.engine.dask import assess_dask
@@ -130,16 +136,29 @@ def map_mib(out: Path) -> float:
     return mib(out / "map.html") + (sum(mib(p) for p in parks.glob("*.html")) if parks.is_dir() else 0.0)
 
 
-def bench(n: int, workdir: Path, engine: str, repeat: int) -> dict:
+def bench(n: int, workdir: Path, engine: str, repeat: int, pairs: int = 1, warmup: bool = False) -> dict:
     d = city(n, workdir)
     out, bout = workdir / f"out-{n}-{engine}", workdir / f"baseline-{n}"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    b_s, b_mem, _ = timed([sys.executable, str(HERE / "baseline.py"), str(d), str(bout)], env)
-    p_s, p_mem, rc = timed(parkland_cmd(engine, d, out), env)
+    base_cmd = [sys.executable, str(HERE / "baseline.py"), str(d), str(bout)]
+    if warmup:
+        timed(base_cmd, env)
+        timed(parkland_cmd(engine, d, out), env)
+    runs = []  # (baseline s, baseline MiB, parkland s, parkland MiB, parkland exit code), alternating
+    for _ in range(max(pairs, 1)):
+        b_s, b_mem, _ = timed(base_cmd, env)
+        p_s, p_mem, rc = timed(parkland_cmd(engine, d, out), env)
+        runs.append((b_s, b_mem, p_s, p_mem, rc))
+    b_s = float(np.median([r[0] for r in runs]))
+    p_s = float(np.median([r[2] for r in runs]))
+    ratios = [r[2] / r[0] for r in runs]
+    failed = any(r[4] != 0 for r in runs)
     z_s, e_s = raster_step(d, repeat)
-    return {"parcels": n, "firms": n, "engine": engine if rc == 0 else f"{engine} (failed)",
-            "parkland s": round(p_s, 2), "parkland peak MiB": round(p_mem), "baseline s": round(b_s, 2),
-            "baseline peak MiB": round(b_mem), "ratio": round(p_s / b_s, 2), "map MiB": round(map_mib(out), 1),
+    return {"parcels": n, "firms": n, "engine": f"{engine} (failed)" if failed else engine,
+            "parkland s": round(p_s, 2), "parkland peak MiB": round(max(r[3] for r in runs)),
+            "baseline s": round(b_s, 2), "baseline peak MiB": round(max(r[1] for r in runs)),
+            "ratio": round(float(np.median(ratios)), 2), "ratio range": f"{min(ratios):.2f}-{max(ratios):.2f}",
+            "pairs": len(runs), "map MiB": round(map_mib(out), 1),
             "baseline map MiB": round(mib(bout / "map.html"), 1), "zonal s": round(z_s, 2),
             "exactextract s": round(e_s, 2), "raster ratio": round(z_s / e_s, 2)}
 
@@ -150,11 +169,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", default=None, help="where cities and outputs go (kept); default a temp dir")
     ap.add_argument("--engine", choices=["pandas", "dask"], default="pandas")
     ap.add_argument("--repeat", type=int, default=3, help="raster step: best of N")
+    ap.add_argument("--pairs", type=int, default=1, help="parkland and the baseline K times each, alternating; "
+                                                         "medians printed")
+    ap.add_argument("--warmup", action="store_true", help="run each once, unmeasured, before the pairs")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.workdir) if args.workdir else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        rows = [bench(int(s), workdir, args.engine, args.repeat) for s in args.sizes.split(",")]
+        rows = [bench(int(s), workdir, args.engine, args.repeat, args.pairs, args.warmup)
+                for s in args.sizes.split(",")]
     print(pd.DataFrame(rows, columns=COLUMNS).to_string(index=False))
 
 

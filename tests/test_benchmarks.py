@@ -39,7 +39,7 @@ def test_synth_city_shapes_and_codes(tmp_path):
 
 def test_run_prints_the_table(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--sizes", "10000", "--workdir",
-                          str(tmp_path), "--repeat", "1"], capture_output=True, text=True, timeout=300)
+                          str(tmp_path), "--repeat", "1", "--pairs", "2"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
     header = lines[0]
@@ -48,6 +48,9 @@ def test_run_prints_the_table(tmp_path):
     assert COLUMNS[:4] == ["parcels", "firms", "engine", "parkland s"]
     row = lines[1].split()
     assert row[:3] == ["10000", "10000", "pandas"]
+    cell = dict(zip(COLUMNS[3:], row[3:]))
+    lo, hi = (float(x) for x in cell["ratio range"].split("-"))
+    assert int(cell["pairs"]) == 2 and 0 < lo <= float(cell["ratio"]) <= hi  # the median of two lies between
     assert (tmp_path / "out-10000-pandas" / "map.html").is_file()
     assert (tmp_path / "baseline-10000" / "map.html").is_file()
 
