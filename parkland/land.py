@@ -62,6 +62,7 @@ value_added_per_mu 30000 by default).
 from __future__ import annotations
 
 import copy
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,11 +80,6 @@ from parkland.indicators import ABSURD_PER_MU, absurd_values
 from parkland.io.values import to_text
 from parkland.recon import Loaded
 from parkland.report.labels import REASON_LABELS
-
-try:  # Python ≥ 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 DAYS_PER_YEAR = 365.2425
 #: default thresholds (configurable in the policy's [land] table)

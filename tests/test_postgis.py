@@ -396,7 +396,7 @@ def test_write_db_tables_index_comments_and_runs(pg_server, loaded, monkeypatch)
                          ).fetchall() == [("甲公司", 87.5, None), ("=1+2", None, "是")]
         run = c.execute("SELECT run_at, data_year, policy, policy_hash, version, counts, row_counts, tables, info "
                         "FROM parkland.parkland_runs").fetchall()
-        assert run == [(dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc), 2024, "sichuan-2022",
+        assert run == [(dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC), 2024, "sichuan-2022",
                         "ab" * 32, "0.1.0", {"parcels": 3, "firms": 2},
                         {"parcels": 3, "firms": 2, "reconciliation": 1, "cleanup": 3},
                         ["parkland_parcels", "parkland_firms", "parkland_reconciliation", "parkland_cleanup"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
-import tomllib
 
 import parkland
 from parkland.scoring.policy import canonical_json

@@ -312,8 +312,8 @@ def run_time() -> dt.datetime:
     """The run's time: ``SOURCE_DATE_EPOCH`` (seconds, UTC) when set, else now (UTC)."""
     sde = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if sde.lstrip("-").isdigit():
-        return dt.datetime.fromtimestamp(int(sde), tz=dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.fromtimestamp(int(sde), tz=dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _clean(value, url: str):

@@ -193,8 +193,8 @@ def created_time() -> dt.datetime:
     """Workbook creation time: SOURCE_DATE_EPOCH when set, else now (UTC, naive for xlsxwriter)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).replace(tzinfo=None)
-    return dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).replace(tzinfo=None)
+    return dt.datetime.now(tz=dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def write_workbook(path: str | os.PathLike, sheets: Sequence[Sheet], *, lang: str = "zh",

@@ -20,9 +20,9 @@ def run_timestamp() -> str:
     """ISO-8601 UTC time of the run: SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().lstrip("-").isdigit():
-        t = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        t = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
     else:
-        t = dt.datetime.now(tz=dt.timezone.utc)
+        t = dt.datetime.now(tz=dt.UTC)
     return t.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

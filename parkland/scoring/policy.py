@@ -109,18 +109,13 @@ import hashlib
 import itertools
 import json
 import math
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from parkland.errors import PolicyError
 from parkland.schema import INDICATORS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 needs the tomli backport (same API)
-    import tomli as tomllib
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 SCHEMA_VERSION = 1
