@@ -181,6 +181,19 @@ def _text(s: pd.Series) -> pd.Series:
     dtype (numbers become their text)."""
     import pyarrow as pa
 
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        # the Arrow array as it is: no round trip through Python strings before the one at the end
+        arr = pa.array(s.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        edge = space_at_ends(arr).to_numpy(zero_copy_only=False)
+        out = arr.to_numpy(zero_copy_only=False)
+        missing = ~arr.is_valid().to_numpy(zero_copy_only=False)
+        out[missing] = None
+        if edge.any():
+            out[edge] = [v.strip() for v in out[edge]]
+        out[~missing & (out == "")] = None
+        return pd.Series(out, index=s.index, dtype=object)
     if isinstance(s.dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(s.dtype) and pd.api.types.infer_dtype(
             s, skipna=True) in ("string", "empty")):
         out = s.to_numpy(dtype=object, copy=True)

@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from pyproj import Transformer
 from shapely.geometry import Polygon, box
 
@@ -485,3 +486,111 @@ def test_render_dir_per_park(tmp_path: Path, frames: dict[str, object]) -> None:
     assert hk["parcels"]["n"] == 2 and hk["firms"]["n"] == 0
     for p in paths:
         assert "98765" not in p.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- encodings (speed paths)
+def _leb128(values: list[int]) -> bytes:
+    """LEB128 one value at a time: the reference for the vectorised encoder."""
+    out = bytearray()
+    for v in values:
+        while True:
+            byte, v = v & 0x7F, v >> 7
+            out.append(byte | (0x80 if v else 0))
+            if not v:
+                break
+    return bytes(out)
+
+
+def test_uvarint_matches_leb128() -> None:
+    assert maps._uvarint(np.array([0, 127, 128, 300], dtype=np.uint64)) == b"\x00\x7f\x80\x01\xac\x02"
+    assert maps._uvarint(np.array([2**64 - 1], dtype=np.uint64)) == b"\xff" * 9 + b"\x01"
+    assert maps._uvarint(np.zeros(0, dtype=np.uint64)) == b""
+    edges = sorted({max(0, min(2**64 - 1, 2**b + d)) for b in range(65) for d in (-1, 0, 1)})
+    rng = np.random.default_rng(7)
+    cases = [edges, list(rng.integers(0, 300, 1000)), list(rng.integers(0, 2**34, 500)),
+             [*rng.integers(0, 100, 2000).tolist(), 2**63 + 5, 3]]  # one long value among short ones
+    for vals in cases:
+        assert maps._uvarint(np.array(vals, dtype=np.uint64)) == _leb128([int(v) for v in vals])
+
+
+def test_strings_front_coding_by_hand() -> None:
+    col = maps._strings(["511302GB001", "511302GB002", None, "511302GB012"])
+    # (p + 1, s, |m|): whole text; prefix 10 and "2"; missing; prefix 9, suffix "2", middle "1"
+    assert _varints(col["b"]).tolist() == [1, 0, 11, 11, 0, 1, 0, 0, 0, 10, 1, 1]
+    assert col["m"] == "511302GB00121"
+    astral = maps._strings(["a😀b", "a😀c"])  # 😀 is two UTF-16 units in JavaScript
+    assert _varints(astral["b"]).tolist() == [1, 0, 4, 4, 0, 1] and astral["m"] == "a😀bc"
+
+
+def test_strings_round_trip_every_kind_of_column() -> None:
+    rng = np.random.default_rng(3)
+    alphabet = ["a", "Z", "企", "业", "有限公司", "😀", "𠀀", " ", "\u3000", "\x00", "ß", "<", "&", "1"]
+    texts = ["".join(rng.choice(alphabet, rng.integers(1, 7))) for _ in range(300)]
+    texts[5], texts[9], texts[11] = None, "  ", ""
+    expected = [None if t is None or not t.strip() else t for t in texts]
+    no_nul = [None if t is None else t.replace("\x00", "") for t in texts]
+    expected_no_nul = [None if t is None or not t.strip() else t for t in no_nul]
+    for values, want in ((pd.Series(no_nul, dtype=object), expected_no_nul),
+                         (pd.Series(no_nul, dtype="str"), expected_no_nul),
+                         (pd.Series(no_nul, dtype="string"), expected_no_nul)):
+        assert _decode_strings(maps._strings(values)) == want
+    assert maps._texts(pd.Series(texts, dtype=object)) == expected
+    mixed = maps._strings(pd.Series([7, "7", None, 2.5] * 20, dtype=object))  # numbers written as str(x)
+    assert _decode_strings(mixed) == ["7", "7", None, "2.5"] * 20
+
+
+def test_codes_and_grade_codes() -> None:
+    c = maps._codes(pd.Series(["b", "a", " ", None, "b"]))
+    assert c["v"] == ["b", "a"] and _varints(c["b"]).tolist() == [1, 2, 0, 0, 1]
+    c = maps._codes(pd.Series([1, "1", None, " "], dtype=object))  # not all text: pandas' way, str(x)
+    assert c["v"] == ["1", "1"] and _varints(c["b"]).tolist() == [1, 2, 0, 0]
+    g = maps._grade_codes(pd.Series([" a", "B", "", None, "A"], dtype=object), {"A": "A类"})
+    assert g["v"] == ["A类", "B"] and _varints(g["b"]).tolist() == [1, 2, 0, 0, 1]
+    miss = maps._missing(pd.Series(["a", "\u3000", " ", "", None, np.nan, pd.NA, pd.NaT, "\xa0b"], dtype=object))
+    assert miss.tolist() == [False, True, True, True, True, True, True, True, False]
+
+
+def test_firm_links_with_repeated_parcel_codes() -> None:
+    firms = pd.DataFrame({"parcel_ids": ["A; B", " A ", "C", None]})
+    links = maps._firm_links(firms, pd.Series(["A", "B", "A", None], dtype=object))
+    assert list(zip(links["f"], links["p"], strict=True)) == [(0, 0), (1, 0), (0, 1), (0, 2), (1, 2)]
+
+
+def test_ragged_polygons_as_shapely() -> None:
+    hole = [(2, 2), (3, 2), (3, 3), (2, 2)]
+    geoms = np.array([box(0, 0, 10, 10), Polygon([(0, 0), (9, 0), (9, 9), (0, 0)], [hole]),
+                      shapely.MultiPolygon([box(20, 0, 21, 1), Polygon(box(30, 0, 40, 10).exterior.coords, [hole])]),
+                      box(50, 50, 51, 51)], dtype=object)
+    coords, ring_len, rings_per_part, parts_per_geom = maps._ragged_polygons(geoms)
+    _, c2, (ring_off, part_off, geom_off) = shapely.to_ragged_array(geoms)
+    assert np.array_equal(coords, c2)
+    assert ring_len.tolist() == np.diff(ring_off).tolist() == [5, 4, 4, 5, 5, 4, 5]
+    assert rings_per_part.tolist() == np.diff(part_off).tolist() == [1, 2, 1, 2, 1]
+    assert parts_per_geom.tolist() == np.diff(geom_off).tolist() == [1, 1, 2, 1]
+    assert maps._ragged_polygons(np.array([box(0, 0, 1, 1), None], dtype=object)) is None
+
+
+@pytest.mark.parametrize("basemap", ["none", "gaode"])
+def test_coordinate_path_gives_the_page_of_display_geometries(frames: dict[str, object], basemap: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parcels projected as coordinates only (and their parks' hulls built from them) give the page that
+    projecting the geometries gives, byte for byte; also with a MultiPolygon with a hole."""
+    par = frames["parcels"].copy()
+    x0, y0, x1, y1 = par.geometry.iloc[0].bounds
+    par.loc[0, "geometry"] = shapely.MultiPolygon([
+        Polygon(box(x0, y0, x1, y1).exterior.coords, [box(x0 + 10, y0 + 10, x0 + 20, y0 + 20).exterior.coords]),
+        box(x0, y1 + 500, x0 + 30, y1 + 530)])
+    kw = {"cleanup": frames["cleanup"], "basemap": basemap}
+    fast = maps.build_map_html(par, frames["firms"], **kw)
+    monkeypatch.setattr(maps, "_source_polygons", lambda *a, **k: None)
+    slow = maps.build_map_html(par, frames["firms"], **kw)
+    assert fast == slow
+    assert payload(fast[0])["parks"]["hull"] is True
+
+
+def test_json_for_script_sets_base64_aside() -> None:
+    big = maps._b64(bytes(range(256)) * 50)
+    obj = {"t": "<a & b>\u2028", "g": {"c": big, "n": [1.5, None]}, "x": [big]}
+    plain = maps._json_for_script_plain(obj)
+    assert maps._json_for_script(obj) == plain
+    assert plain.startswith('{"t":"\\u003ca \\u0026 b\\u003e\\u2028","g":{"c":"AAECAwQF')

@@ -49,11 +49,13 @@ geometry is simplified by 5 m (in a metric CRS) and quantised to 10⁻⁴°, and
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
 import os
 import re
+import secrets
 import unicodedata
 import warnings as warnings_mod
 from collections.abc import Mapping
@@ -156,26 +158,64 @@ def _msg(lang: str, zh: str, en: str) -> str:
 # --------------------------------------------------------------------------------------------------
 # compact encodings
 # --------------------------------------------------------------------------------------------------
+class _B64(str):
+    """Base64 text (A–Z, a–z, 0–9, +, /, =): JSON writes it between quotes as it is, and nothing in it
+    needs escaping in a <script>; :func:`_json_for_script` copies the long ones in without scanning."""
+
+    __slots__ = ()
+
+
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return _B64(base64.b64encode(data).decode("ascii"))
 
 
 def _uvarint(values: Any) -> bytes:
-    """LEB128 varints of non-negative integers (7 bits a byte, high bit = more), vectorised."""
+    """LEB128 varints of non-negative integers (7 bits a byte, low groups first, high bit = more),
+    vectorised: bytes b = (z >> 7j) & 0x7F for j below the value's byte count (at least 1, and 1 more for
+    each further non-zero 7-bit group), 0x80 added on all but the last byte of each value."""
     z = np.asarray(values).astype(np.uint64).ravel()
-    if z.size == 0:
+    n = z.size
+    if n == 0:
         return b""
-    nbytes = np.ones(z.size, dtype=np.int64)
-    rest = z >> np.uint64(7)
-    while rest.any():
-        nbytes += rest > 0
-        rest >>= np.uint64(7)
-    idx = np.repeat(np.arange(z.size), nbytes)
-    starts = np.cumsum(nbytes) - nbytes
-    k = np.arange(int(nbytes.sum()), dtype=np.int64) - np.repeat(starts, nbytes)
-    byte = (z[idx] >> (np.uint64(7) * k.astype(np.uint64))) & np.uint64(0x7F)
-    more = (k < nbytes[idx] - 1).astype(np.uint64) << np.uint64(7)
-    return (byte | more).astype(np.uint8).tobytes()
+    top = int(z.max())
+    if top < 0x80:  # one byte each
+        return z.astype(np.uint8).tobytes()
+    if top <= 0xFFFFFFFF:
+        z = z.astype(np.uint32)
+    t = z.dtype.type
+    m = (top.bit_length() + 6) // 7  # bytes of the largest value
+    if m <= 5:  # a row of m bytes per value, the ones in use kept in row order
+        mat = np.empty((n, m), dtype=np.uint8)
+        keep = np.empty((n, m), dtype=bool)
+        keep[:, 0] = True
+        for j in range(m):
+            rest = z >> t(7 * j) if j else z
+            mat[:, j] = (rest & t(0x7F)).astype(np.uint8)
+            if j:
+                keep[:, j] = rest != 0
+        mat[:, :-1] |= keep[:, 1:].view(np.uint8) << 7
+        return mat[keep].tobytes()
+    # a few long values among many short ones: byte j written for the values that have it
+    nb = np.ones(n, dtype=np.int64)
+    levels = []
+    idx = np.flatnonzero(z >= 0x80)
+    while idx.size:
+        levels.append(idx)
+        nb[idx] += 1
+        if len(levels) + 1 >= m:
+            break
+        idx = idx[z[idx] >= t(1 << (7 * (len(levels) + 1)))]
+    ends = np.cumsum(nb)
+    starts = ends - nb
+    out = np.empty(int(ends[-1]), dtype=np.uint8)
+    low = (z & t(0x7F)).astype(np.uint8)
+    low[levels[0]] |= 0x80
+    out[starts] = low
+    for j, idx in enumerate(levels, start=1):
+        byte = ((z[idx] >> t(7 * j)) & t(0x7F)).astype(np.uint8)
+        byte[nb[idx] > j + 1] |= 0x80
+        out[starts[idx] + j] = byte
+    return out.tobytes()
 
 
 def _zigzag(v: Any) -> np.ndarray:
@@ -201,7 +241,42 @@ def _num_column(values: Any, decimals: int) -> dict[str, Any]:
     return {"d": decimals, "b": _b64(_uvarint(z))}
 
 
+def _arrow_text(values: Any) -> pa.Array | None:
+    """A column of texts as one Arrow string array, null exactly where pandas sees a missing value, when
+    it holds nothing but str (pandas' Arrow-backed string dtypes, or object columns of str); None for
+    anything else (numbers, bytes, mixed), which the callers take the pandas way (written as str(x))."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):  # already converted (by this function)
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            return None
+        return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    dt = s.dtype
+    if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":
+        arr = pa.array(s.array)
+    elif pd.api.types.is_object_dtype(dt):
+        try:
+            arr = pa.array(s.to_numpy(), from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            return None
+        # a string array: every value was a str or a missing marker (None, NaN, NA, NaT), which pandas'
+        # isna sees as missing too, so the nulls are where pandas has them
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return None
+    else:
+        return None
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _blank(arr: pa.Array) -> pa.Array:
+    """Arrow Booleans: missing, or nothing but whitespace (Unicode whitespace, as pandas' str.strip)."""
+    return pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
+
+
 def _missing(s: pd.Series) -> np.ndarray:
+    """Missing or blank (only whitespace) values of a column."""
+    arr = _arrow_text(s)
+    if arr is not None:
+        return _blank(arr).to_numpy(zero_copy_only=False)
     as_str = s.astype(object).where(s.notna(), "")
     return (s.isna() | (as_str.astype(str).str.strip() == "")).to_numpy()
 
@@ -213,9 +288,17 @@ def _text_series(values: Any) -> pd.Series:
     return s.astype("string").where(~miss, pd.NA)
 
 
+def _text_arrow(values: Any) -> pa.Array:
+    """Texts as one Arrow string array, blank → null (the texts of :func:`_text_series`)."""
+    arr = _arrow_text(values)
+    if arr is None:  # not all str: written as pandas writes them
+        s = _text_series(values)
+        return pa.array(s.astype(object).where(s.notna(), None).tolist(), type=pa.large_string())
+    return pc.if_else(_blank(arr), pa.scalar(None, arr.type), arr)
+
+
 def _texts(values: Any) -> list[str | None]:
-    s = _text_series(values)
-    return s.astype(object).where(s.notna(), None).tolist()
+    return _text_arrow(values).to_pylist()
 
 
 def _upper_codes(values: Any) -> pd.Series:
@@ -227,6 +310,18 @@ def _upper_codes(values: Any) -> pd.Series:
 _FRONT_MAX_CELLS = 40_000_000
 
 
+def _char_rows(padded: pa.Array, k: int, width: int, ascii_only: bool) -> np.ndarray:
+    """``k`` texts of ``width`` code points each (no nulls) as a (k, width) matrix: bytes when all are
+    ASCII, else UCS-4 code points (the UTF-8 data decoded once, not text by text)."""
+    padded = padded.cast(pa.large_string())
+    offs = np.frombuffer(padded.buffers()[1], dtype=np.int64)[padded.offset:padded.offset + k + 1]
+    data = padded.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8)[offs[0]:offs[-1]] if data is not None else np.zeros(0, np.uint8)
+    if ascii_only:
+        return raw.reshape(k, width)
+    return np.frombuffer(raw.tobytes().decode("utf-8").encode("utf-32-le"), dtype=np.uint32).reshape(k, width)
+
+
 def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     """Front-and-back coding of a text column against the previous non-missing text (a column of few
     distinct texts, at most one per 8 rows, is dictionary coded instead: {"v": texts, "b": varint(code + 1),
@@ -236,35 +331,46 @@ def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     rest (p + s ≤ both lengths), m = t_i[p : len − s]. Stored as varints (p + 1, s, |m|) per row (p + 1 =
     0 for missing), lengths in UTF-16 code units as JavaScript counts them, and all m concatenated in one
     string. Parcel codes in layer order and firm names ending in 有限公司 shrink to a few characters.
-    Vectorised on a fixed-width UCS-4 matrix; very long texts fall back to a plain list.
+    Vectorised on a fixed-width matrix of code points (bytes when all texts are ASCII; UCS-4 otherwise)
+    filled from Arrow's padded buffers; very long texts fall back to a plain list.
     """
-    ser = _text_series(values)
-    n = len(ser)
-    codes, uniques = pd.factorize(ser, use_na_sentinel=True)
-    if n >= 64 and len(uniques) * 8 <= n:  # few distinct texts (reasons, statuses): a dictionary is smaller
-        return {"v": [str(u) for u in uniques], "b": _b64(_uvarint(codes.astype(np.int64) + 1))}
-    present = ser.notna().to_numpy()
-    vals = ser[present]
+    texts = _text_arrow(values)
+    n = len(texts)
+    # few distinct texts (reasons, statuses), at most n / 8: a dictionary is smaller. More than n / 8
+    # distinct among the first n / 4 already rules it out (the usual case of codes and names)
+    if n >= 64 and pc.count_distinct(texts.slice(0, n // 4)).as_py() * 8 <= n:
+        enc = pc.dictionary_encode(texts)  # codes in order of first appearance, as pandas' factorize
+        if len(enc.dictionary) * 8 <= n:
+            return _dict_coded(enc)
+    present = texts.is_valid().to_numpy(zero_copy_only=False)
+    vals = texts.drop_null()
     k = len(vals)
-    width = int(vals.str.len().max()) if k else 0
+    width = int(pc.max(pc.utf8_length(vals)).as_py()) if k else 0
     if k == 0 or width == 0 or k * width > _FRONT_MAX_CELLS:
-        return _texts(ser)
-    mat = np.array(vals.tolist(), dtype=f"<U{width}").view(np.uint32).reshape(k, width)
-    ln = (mat != 0).sum(axis=1)  # NUL characters are not expected in names
+        return texts.to_pylist()
+    cols = np.arange(width)[None, :]
+    # the texts padded to one width by Arrow, left- and right-aligned: one row of code points each
+    ascii_only = pc.all(pc.string_is_ascii(vals)).as_py()
+    mat = _char_rows(pc.utf8_rpad(vals, width=width, padding=" "), k, width, ascii_only)
+    if not (mat == 0).any():  # no NUL character (padding is a space)
+        right = _char_rows(pc.utf8_lpad(vals, width=width, padding=" "), k, width, ascii_only)
+        ln = pc.utf8_length(vals).to_numpy().astype(np.int64)
+    else:  # NUL characters (not expected in names): NUL-padded rows, lengths without the NULs
+        mat = np.array(vals.to_pylist(), dtype=f"<U{width}").view(np.uint32).reshape(k, width)
+        ln = (mat != 0).sum(axis=1)
+        src = cols - (width - ln)[:, None]  # right-aligned view
+        right = np.where(src >= 0, np.take_along_axis(mat, np.clip(src, 0, width - 1), axis=1), 0)
     prev_ln = np.concatenate([[0], ln[:-1]])
     minlen = np.minimum(ln, prev_ln)
     eq = np.zeros((k, width + 1), dtype=bool)  # a last False column: argmin finds the first mismatch
     eq[1:, :width] = mat[1:] == mat[:-1]
-    pre = np.minimum(np.argmin(eq, axis=1), minlen)
-    cols = np.arange(width)[None, :]
-    src = cols - (width - ln)[:, None]  # right-aligned view
-    right = np.where(src >= 0, np.take_along_axis(mat, np.clip(src, 0, width - 1), axis=1), 0)
+    pre = np.minimum(np.argmin(eq, axis=1), minlen)  # the padding lies beyond minlen: never counted
     req = np.zeros((k, width + 1), dtype=bool)  # reversed, with a last False column as above
     req[1:, :width] = (right[1:] == right[:-1])[:, ::-1]
     suf = np.minimum(np.argmin(req, axis=1), minlen - pre)
     # UTF-16 lengths: characters beyond the BMP count twice in JavaScript
-    astral = mat > 0xFFFF
-    if astral.any():
+    astral = mat > 0xFFFF if mat.dtype == np.uint32 else None
+    if astral is not None and astral.any():
         acum = np.concatenate([np.zeros((k, 1), np.int64), np.cumsum(astral, axis=1, dtype=np.int64)], axis=1)
         rows = np.arange(k)
         a_pre = acum[rows, pre]
@@ -276,7 +382,8 @@ def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     suf16 = suf + (a_end - a_mid_end)
     mid16 = (ln - suf - pre) + (a_mid_end - a_pre)
     in_mid = (cols >= pre[:, None]) & (cols < (ln - suf)[:, None])
-    middle = mat[in_mid].astype("<u4").tobytes().decode("utf-32-le")
+    middle = (mat[in_mid].astype("<u4").tobytes().decode("utf-32-le") if mat.dtype == np.uint32
+              else mat[in_mid].tobytes().decode("ascii"))
     trip = np.zeros((n, 3), dtype=np.int64)
     trip[present, 0] = pre16 + 1
     trip[present, 1] = suf16
@@ -284,8 +391,27 @@ def _strings(values: Any) -> dict[str, Any] | list[str | None]:
     return {"b": _b64(_uvarint(trip.ravel())), "m": middle}
 
 
+def _dict_coded(enc: pa.DictionaryArray, mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """{"v": the dictionary's texts (through ``mapping``), "b": varint(code + 1), 0 = null}."""
+    vals = enc.dictionary.to_pylist()
+    if mapping is not None:
+        vals = [mapping.get(v, v) for v in vals]
+    codes = pc.fill_null(pc.add(enc.indices.cast(pa.int64()), 1), 0).to_numpy()
+    return {"v": vals, "b": _b64(_uvarint(codes))}
+
+
+def _grade_codes(values: Any, mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """:func:`_codes` of :func:`_upper_codes`: grade letters trimmed and upper-cased, in Arrow."""
+    texts = _text_arrow(values)
+    return _dict_coded(pc.dictionary_encode(pc.utf8_upper(pc.utf8_trim_whitespace(texts))), mapping)
+
+
 def _codes(values: Any, mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Dictionary encoding: {"v": distinct texts, "b": varint(code + 1), 0 = missing}."""
+    arr = _arrow_text(values)
+    if arr is not None:  # all str: coded in Arrow (equal texts, equal codes, as factorize on str)
+        return _dict_coded(pc.dictionary_encode(pc.if_else(_blank(arr), pa.scalar(None, arr.type), arr)),
+                           mapping)
     s = pd.Series(values).reset_index(drop=True)
     miss = _missing(s)
     obj = s.astype(object).where(~miss, None)
@@ -307,6 +433,49 @@ def _truthy(s: pd.Series) -> np.ndarray:
 
 def _json_for_script(obj: Any) -> str:
     """JSON safe inside <script>: '<', '>', '&', U+2028/9 only occur in strings and are escaped."""
+    return "".join(_json_pieces(obj))
+
+
+def _json_pieces(obj: Any) -> list[str]:
+    """:func:`_json_for_script` as pieces to join.
+
+    Long base64 texts (:class:`_B64`, the bulk of a page) stand aside while the rest is dumped and
+    escaped, each replaced by a placeholder found exactly once, then put back as '"' + text + '"' (what
+    json.dumps writes for them), so the escaping passes read the small part only."""
+    token = "\x00" + secrets.token_hex(8) + ":"
+    big: list[str] = []
+
+    def aside(o: Any) -> Any:
+        if isinstance(o, dict):
+            return {k: aside(v) for k, v in o.items()}
+        if isinstance(o, _B64) and len(o) >= 1024:
+            big.append(o)
+            return f"{token}{len(big) - 1}"
+        return o
+
+    text = json.dumps(aside(obj), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    if not big:
+        return [text]
+    if text.count(json.dumps(token)[:-1]) != len(big):  # pragma: no cover - a text holding the random token
+        return [_json_for_script_plain(obj)]
+    pieces: list[str] = []
+    at = 0
+    for i, b in enumerate(big):  # placeholders come in the order they were set aside
+        mark = json.dumps(f"{token}{i}")
+        pos = text.find(mark, at)
+        if pos < 0:  # pragma: no cover - cannot happen: each placeholder is written once
+            return [_json_for_script_plain(obj)]
+        pieces += [text[at:pos], '"', b, '"']
+        at = pos + len(mark)
+    pieces.append(text[at:])
+    return pieces
+
+
+def _json_for_script_plain(obj: Any) -> str:
+    """:func:`_json_for_script` in one piece."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                     ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
@@ -341,34 +510,104 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _polygon_parts(geoms: np.ndarray, tid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``shapely.get_parts(geoms, return_index=True)`` for Polygons (type id 3, taken as they are) and
+    MultiPolygons (6, split): only the MultiPolygons are exploded, so no Polygon is copied (any other
+    member: shapely's get_parts)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if tid is None:
+        tid = shapely.get_type_id(geoms)
+    if not ((tid == 3) | (tid == 6)).all():
+        return shapely.get_parts(geoms, return_index=True)
+    multi = tid == 6
+    nparts = np.ones(len(geoms), dtype=np.int64)
+    if not multi.any():
+        return geoms, np.arange(len(geoms))
+    nparts[multi] = shapely.get_num_geometries(geoms[multi])
+    sub, sidx = shapely.get_parts(geoms[multi], return_index=True)
+    starts = np.cumsum(nparts) - nparts
+    parts = np.empty(int(nparts.sum()), dtype=object)
+    parts[starts[~multi]] = geoms[~multi]
+    mstarts = starts[multi]
+    first = np.searchsorted(sidx, np.arange(int(multi.sum())))  # first part of each MultiPolygon in sub
+    parts[mstarts[sidx] + (np.arange(len(sub)) - first[sidx])] = sub
+    return parts, np.repeat(np.arange(len(geoms)), nparts)
+
+
+def _ragged_polygons(geoms: np.ndarray, tid: np.ndarray | None = None) -> tuple[np.ndarray, ...] | None:
+    """(x/y coordinates, ring sizes, rings per part, parts per geometry) of Polygons/MultiPolygons, the
+    numbers ``shapely.to_ragged_array`` gives, counted without copying each polygon and ring (holes
+    are split into rings only for the polygons that have them). None when a geometry is missing, empty
+    or not polygonal, or a part is empty. ``tid``: the type ids of geometries known to be non-empty."""
+    geoms = np.asarray(geoms, dtype=object)
+    if tid is None:
+        tid = shapely.get_type_id(geoms)
+        if not ((tid == 3) | (tid == 6)).all() or shapely.is_empty(geoms).any():
+            return None
+    parts, pidx = _polygon_parts(geoms, tid)
+    if len(parts) != len(geoms) and shapely.is_empty(parts).any():
+        return None
+    parts_per_geom = np.bincount(pidx, minlength=len(geoms))
+    holes = shapely.get_num_interior_rings(parts).astype(np.int64)
+    rings_per_part = holes + 1
+    ring_start = np.cumsum(rings_per_part) - rings_per_part
+    ring_len = np.empty(int(rings_per_part.sum()), dtype=np.int64)
+    simple = holes == 0
+    ring_len[ring_start[simple]] = shapely.get_num_coordinates(parts[simple])
+    if not simple.all():
+        rings, ridx = shapely.get_rings(parts[~simple], return_index=True)
+        rfirst = np.searchsorted(ridx, np.arange(int((~simple).sum())))
+        ring_len[ring_start[~simple][ridx] + (np.arange(len(rings)) - rfirst[ridx])] = \
+            shapely.get_num_coordinates(rings)
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) != int(ring_len.sum()):  # pragma: no cover - a ring count GEOS disagrees with
+        return None
+    return coords, ring_len, rings_per_part, parts_per_geom
+
+
 def _encode_geoms(geoms: np.ndarray, scale: int) -> dict[str, Any]:
     """Polygonal geometries (lon/lat) → {"s", "r" ring sizes, "p" rings per part, "g" parts per
     feature, "c" zig-zag deltas of the quantised coordinates} (see the module docstring)."""
     n = len(geoms)
     if n == 0:
         return {"s": scale, "r": "", "p": "", "g": "", "c": ""}
-    typ, coords, offsets = shapely.to_ragged_array(geoms)
-    if typ == shapely.GeometryType.POLYGON:
-        ring_off, geom_rings = offsets
-        rings_per_part = np.diff(geom_rings)
-        parts_per_geom = np.ones(n, dtype=np.int64)
-    else:
-        ring_off, part_off, geom_off = offsets
-        rings_per_part = np.diff(part_off)
-        parts_per_geom = np.diff(geom_off)
-    ring_len = np.diff(ring_off)
+    ragged = _ragged_polygons(geoms)
+    if ragged is None:  # missing, empty or non-polygonal members: shapely's ragged arrays (or its error)
+        typ, coords, offsets = shapely.to_ragged_array(geoms)
+        if typ == shapely.GeometryType.POLYGON:
+            ring_off, geom_rings = offsets
+            rings_per_part = np.diff(geom_rings)
+            parts_per_geom = np.ones(n, dtype=np.int64)
+        else:
+            ring_off, part_off, geom_off = offsets
+            rings_per_part = np.diff(part_off)
+            parts_per_geom = np.diff(geom_off)
+        ragged = (coords, np.diff(ring_off), rings_per_part, parts_per_geom)
+    return _encode_ragged(*ragged, scale)
+
+
+def _encode_ragged(coords: np.ndarray, ring_len: np.ndarray, rings_per_part: np.ndarray,
+                   parts_per_geom: np.ndarray, scale: int) -> dict[str, Any]:
+    """:func:`_encode_geoms` of geometries given as ragged arrays (display coordinates)."""
+    ring_len = np.asarray(ring_len, dtype=np.int64)
+    ring_off = np.concatenate([[0], np.cumsum(ring_len)])
     nr = ring_len.size
     q = np.rint(coords[:, :2] * scale).astype(np.int64)
     keep = np.ones(len(q), dtype=bool)
     keep[ring_off[1:] - 1] = False  # the closing vertex
     same = np.zeros(len(q), dtype=bool)
-    same[1:] = (q[1:] == q[:-1]).all(axis=1)
+    same[1:] = (q[1:, 0] == q[:-1, 0]) & (q[1:, 1] == q[:-1, 1])
     same[ring_off[:-1]] = False
     cand = keep & ~same
-    ring_id = np.repeat(np.arange(nr), ring_len)
-    cnt = np.bincount(ring_id, weights=cand, minlength=nr)
-    final = np.where((cnt < 3)[ring_id], keep, cand)
-    new_len = np.bincount(ring_id[final], minlength=nr)
+    if nr and (ring_len > 0).all():  # sums per ring over consecutive runs
+        cnt = np.add.reduceat(cand, ring_off[:-1], dtype=np.int64)
+        final = np.where(np.repeat(cnt < 3, ring_len), keep, cand)
+        new_len = np.add.reduceat(final, ring_off[:-1], dtype=np.int64)
+    else:
+        ring_id = np.repeat(np.arange(nr), ring_len)
+        cnt = np.bincount(ring_id, weights=cand, minlength=nr)
+        final = np.where((cnt < 3)[ring_id], keep, cand)
+        new_len = np.bincount(ring_id[final], minlength=nr)
     q = q[final]
     dq = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     return {
@@ -378,6 +617,83 @@ def _encode_geoms(geoms: np.ndarray, scale: int) -> dict[str, Any]:
         "g": _b64(_uvarint(parts_per_geom)),
         "c": _b64(_uvarint(_zigzag(dq.ravel()))),
     }
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions starts[i] … starts[i] + lengths[i] − 1, for each i in turn."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(np.asarray(starts, dtype=np.int64) - before, lengths) + np.arange(int(lengths.sum()))
+
+
+def _grouped_multipolygons(ragged: tuple[np.ndarray, ...], xy: np.ndarray, rows: np.ndarray,
+                           group: np.ndarray, k: int) -> np.ndarray:
+    """``shapely.multipolygons(parts, indices=group)`` of the parts of the geometries ``rows`` of a
+    :func:`_ragged_polygons` result (``group`` per row, 0 … k − 1; parts ordered by group, stably),
+    built straight from the display coordinates ``xy``."""
+    _, ring_len, rings_per_part, parts_per_geom = ragged
+    ring_len = np.asarray(ring_len, dtype=np.int64)
+    rings_per_part = np.asarray(rings_per_part, dtype=np.int64)
+    parts_per_geom = np.asarray(parts_per_geom, dtype=np.int64)
+    ring_start = np.cumsum(rings_per_part) - rings_per_part
+    pcount = np.add.reduceat(ring_len, ring_start)  # coordinates per part (every part has a ring)
+    pstart = np.cumsum(pcount) - pcount
+    gfirst = np.cumsum(parts_per_geom) - parts_per_geom
+    sel = _ranges(gfirst[rows], parts_per_geom[rows])  # the parts, row by row
+    pgroup = np.repeat(group, parts_per_geom[rows])
+    order = np.argsort(pgroup, kind="stable")
+    parts = sel[order]
+    rlen = ring_len[_ranges(ring_start[parts], rings_per_part[parts])]
+    offsets = (np.concatenate([[0], np.cumsum(rlen)]),
+               np.concatenate([[0], np.cumsum(rings_per_part[parts])]),
+               np.concatenate([[0], np.cumsum(np.bincount(pgroup, minlength=k))]))
+    # (shapely 2.1.0 corrupts memory here, e.g. on a group without a part: pyproject.toml asks for 2.1.1)
+    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON,
+                                     xy[_ranges(pstart[parts], pcount[parts])], offsets)
+
+
+def _source_polygons(gdf: gpd.GeoDataFrame, *, public: bool) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
+    """When display coordinates may be computed without building display geometries (not public: no
+    simplification; a CRS; no Z; nothing but Polygons and MultiPolygons besides missing or empty ones;
+    no empty part): the geometries as :func:`_polygonal` returns them (missing/empty → None) and the
+    :func:`_ragged_polygons` of the others, in the source CRS. None otherwise."""
+    if public or len(gdf) == 0 or gdf.geometry.crs is None:
+        return None
+    arr = np.asarray(gdf.geometry.array, dtype=object)
+    tid = shapely.get_type_id(arr)
+    bad = shapely.is_missing(arr) | shapely.is_empty(arr)
+    if not ((tid == 3) | (tid == 6) | bad).all() or shapely.has_z(arr).any():
+        return None
+    ragged = _ragged_polygons(arr[~bad], tid[~bad])
+    if ragged is None:
+        return None
+    out = arr.copy()
+    out[bad] = None
+    return out, ragged
+
+
+def _display_xy(geo: gpd.GeoSeries, coords: np.ndarray, gaode: bool) -> np.ndarray:
+    """x/y in ``geo``'s CRS → display lon/lat, the numbers :func:`_to_display` gives (not public): the
+    transformer of GeoSeries.to_crs(4326), then GCJ-02 for 高德, point by point."""
+    xy = coords
+    if not geo.crs.equals("EPSG:4326"):
+        tr = _wgs84_transformer(geo.crs)
+        xy = np.array(tr.transform(coords[:, 0], coords[:, 1])).T
+    if gaode:
+        from parkland.geo.crs import wgs84_to_gcj02
+
+        c = np.ascontiguousarray(xy)
+        x, y = wgs84_to_gcj02(c[:, 0], c[:, 1])
+        xy = np.column_stack([x, y])
+    return np.ascontiguousarray(xy)
+
+
+@functools.lru_cache(maxsize=8)
+def _wgs84_transformer(crs: Any) -> Any:
+    """The pyproj transformer GeoSeries.to_crs(4326) builds for ``crs`` (always_xy)."""
+    from pyproj import CRS, Transformer
+
+    return Transformer.from_crs(crs, CRS.from_user_input(4326), always_xy=True)
 
 
 def _gcj_shift(geoms: np.ndarray) -> np.ndarray:
@@ -452,7 +768,8 @@ def nice_breaks(values: Any, k: int = 5) -> list[float]:
     x = x[np.isfinite(x)]
     if x.size == 0:
         return []
-    kk = int(min(k, np.unique(x).size))
+    distinct = np.unique(x[:4096]).size  # k distinct values among the first ones settle it
+    kk = int(min(k, distinct if distinct >= k else np.unique(x).size))
     if kk < 2:
         return []
     pct = np.minimum(np.arange(1, kk + 1) * (100.0 / kk), 100.0)
@@ -632,12 +949,16 @@ def _part_label(col: str, lang: str) -> str:
 
 
 def _arrow_strings(values: Any) -> pa.Array:
-    """Texts as one Arrow string array (missing → null; numbers as their text)."""
+    """Texts as one Arrow large_string array (missing → null; numbers as their text)."""
+    arr = _arrow_text(values)
+    if arr is not None:  # all str already: no round trip through Python objects
+        return arr.cast(pa.large_string())
     arr = pa.array(pd.Series(values).reset_index(drop=True).astype("string").array)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr.cast(pa.large_string())
 
 
-def _firm_links(firms: pd.DataFrame, parcel_ids: pd.Series) -> pd.DataFrame:
+def _firm_links(firms: pd.DataFrame, parcel_ids: pd.Series | pa.Array) -> pd.DataFrame:
     """(f = firm position, p = parcel position) for every parcel code of a firm found among the parcels,
     sorted by (p, f). The ";"-joined codes are split and trimmed in Arrow (no Python string per code)."""
     if "parcel_ids" not in firms.columns or len(firms) == 0 or len(parcel_ids) == 0:
@@ -646,11 +967,25 @@ def _firm_links(firms: pd.DataFrame, parcel_ids: pd.Series) -> pd.DataFrame:
     flat = pc.utf8_trim_whitespace(pc.list_flatten(lists))
     keep = pc.fill_null(pc.not_equal(flat, ""), False)
     f = np.asarray(pc.list_parent_indices(lists).filter(keep)).astype(np.int64)
-    ex = pd.DataFrame({"f": f, "pid": pd.array(flat.filter(keep), dtype=pd.ArrowDtype(flat.type))})
-    pids = _arrow_strings(parcel_ids)
-    pp = pd.DataFrame({"pid": pd.array(pids, dtype=pd.ArrowDtype(pids.type)), "p": np.arange(len(parcel_ids))})
-    m = ex.merge(pp[pp["pid"].notna()], on="pid", how="inner")[["f", "p"]].drop_duplicates()
-    return m.sort_values(["p", "f"], kind="stable").reset_index(drop=True).astype("int64")
+    codes = flat.filter(keep)
+    # the parcels' codes, distinct: each firm code → its distinct code → every parcel position holding it
+    enc = pc.dictionary_encode(_arrow_strings(parcel_ids))
+    pcode = pc.fill_null(enc.indices.cast(pa.int64()), -1).to_numpy()
+    u = pc.index_in(codes, value_set=enc.dictionary)
+    hit = u.is_valid().to_numpy(zero_copy_only=False)
+    u = pc.fill_null(u, 0).to_numpy().astype(np.int64)[hit]
+    f = f[hit]
+    order = np.argsort(pcode, kind="stable")
+    order = order[pcode[order] >= 0]
+    size = np.bincount(pcode[order], minlength=len(enc.dictionary))
+    first = np.cumsum(size) - size
+    rep = size[u]
+    within = np.arange(int(rep.sum())) - np.repeat(np.cumsum(rep) - rep, rep)
+    p = order[np.repeat(first[u], rep) + within]
+    nf = np.int64(len(firms))
+    key = np.sort(p * nf + np.repeat(f, rep))  # (p, f) sorted by p then f; repeats dropped below
+    key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
+    return pd.DataFrame({"f": key % nf, "p": key // nf})
 
 
 def _point_firms(firms: pd.DataFrame) -> np.ndarray:
@@ -705,8 +1040,14 @@ def build_map_html(
 
     # ---- parcels
     par = parcels.reset_index(drop=True)
-    disp = _polygonal(_to_display(par, public=public, gaode=gaode, lang=lang, warnings=warnings,
-                                  what=_msg(lang, "宗地", "parcel")))
+    src = _source_polygons(par, public=public)
+    ragged = None  # the drawn parcels as ragged arrays in their own CRS, and `xy` their display lon/lat
+    if src is not None:  # projected once, coordinates only (no display geometry is built)
+        disp, ragged = src  # in the source CRS
+        xy = _display_xy(par.geometry, ragged[0], gaode)
+    else:
+        disp = _polygonal(_to_display(par, public=public, gaode=gaode, lang=lang, warnings=warnings,
+                                      what=_msg(lang, "宗地", "parcel")))
     has = ~shapely.is_missing(disp) if len(disp) else np.zeros(0, bool)
     if (~has).any():
         warnings.append(_msg(lang, f"{int((~has).sum())} 宗地没有面状图形，未画入地图",
@@ -717,7 +1058,10 @@ def build_map_html(
     ids = (par["parcel_id"] if "parcel_id" in par.columns
            else pd.Series(par.get("source_row", pd.Series(np.arange(1, n + 1))), dtype=object))
     ids = ids.reset_index(drop=True)
-    pdata: dict[str, Any] = {"n": n, "geom": _encode_geoms(disp, scale), "id": _strings(ids)}
+    ids_text = _arrow_text(ids)  # converted once for the coding, the firms' links and the cleanup
+    ids_any = ids if ids_text is None else ids_text
+    geom = _encode_ragged(xy, *ragged[1:], scale) if ragged is not None else _encode_geoms(disp, scale)
+    pdata: dict[str, Any] = {"n": n, "geom": geom, "id": _strings(ids_any)}
     pspecs, pcols = _field_specs(par, pfields, lang)
     pdata["num"] = pcols
     pdata["fields"] = pspecs
@@ -726,7 +1070,7 @@ def build_map_html(
     grade_lab = _grade_labels(lang)
     grade_s = _col(par, "grade")
     if grade_s is not None:
-        pdata["grade"] = _codes(_upper_codes(grade_s))
+        pdata["grade"] = _grade_codes(grade_s)
     flags = np.zeros(n, dtype=np.int64)
     present_flags = []
     for colname, (bit, _c) in FLAGS.items():
@@ -748,22 +1092,39 @@ def build_map_html(
         c = pd.DataFrame(cleanup).reset_index(drop=True)
         sel = _truthy(c["selected"]) if "selected" in c.columns else np.zeros(len(c), bool)
         rank = _floats(c["rank"]) if "rank" in c.columns else np.full(len(c), np.nan)
-        cc = pd.DataFrame({"pid": c["parcel_id"].astype(object).astype(str).to_numpy(),
-                           "st": np.where(sel, 2, 1), "rank": rank}).drop_duplicates("pid")
-        pos = pd.DataFrame({"pid": ids.astype(object).astype(str).to_numpy(), "p": np.arange(n)})
-        j = pos.merge(cc, on="pid", how="left")
-        cl_state = j["st"].fillna(0).to_numpy(dtype=np.int64)
+        cpid, ipid = _arrow_text(c["parcel_id"]), ids_text
+        if cpid is not None and ipid is not None and not cpid.null_count and not ipid.null_count:
+            # texts on both sides: each parcel's first cleanup row with its code, looked up in Arrow
+            at = pc.index_in(ipid.cast(pa.large_string()), value_set=cpid.cast(pa.large_string()))
+            hit = at.is_valid().to_numpy(zero_copy_only=False)
+            at = pc.fill_null(at, 0).to_numpy().astype(np.int64)
+            cl_state = np.where(hit, np.where(sel, 2, 1)[at], 0).astype(np.int64)
+            cl_rank = np.where(hit, rank[at], np.nan)
+        else:
+            cc = pd.DataFrame({"pid": c["parcel_id"].astype(object).astype(str).to_numpy(),
+                               "st": np.where(sel, 2, 1), "rank": rank}).drop_duplicates("pid")
+            pos = pd.DataFrame({"pid": ids.astype(object).astype(str).to_numpy(), "p": np.arange(n)})
+            j = pos.merge(cc, on="pid", how="left")
+            cl_state = j["st"].fillna(0).to_numpy(dtype=np.int64)
+            cl_rank = j["rank"].to_numpy(dtype=np.float64)
         if cl_state.any():
             pdata["cl"] = _b64(_uvarint(cl_state))
-            pdata["clRank"] = _num_column(j["rank"], 0)
+            pdata["clRank"] = _num_column(cl_rank, 0)
         else:
             cl_state = None
 
     # ---- firms on the parcels, and firms without land as points
-    links = _firm_links(firms, ids)
+    links = _firm_links(firms, ids_any)
     pts_mask = _point_firms(firms)
-    used = np.union1d(links["f"].to_numpy(), np.flatnonzero(pts_mask)).astype(np.int64)
-    fsub = firms.iloc[used].reset_index(drop=True) if len(firms) else firms
+    in_use = np.zeros(len(firms), dtype=bool)
+    in_use[links["f"].to_numpy()] = True
+    in_use |= pts_mask
+    used = np.flatnonzero(in_use)  # sorted, distinct
+    if len(firms):  # only the columns read below are copied
+        fsub = firms.loc[:, [c in _MAP_FIRM_COLUMNS or str(c).startswith("part_") for c in firms.columns]]
+        fsub = fsub.iloc[used].reset_index(drop=True)
+    else:
+        fsub = firms
     remap = np.full(len(firms), -1, dtype=np.int64)
     remap[used] = np.arange(used.size)
     counts = np.bincount(links["p"].to_numpy(), minlength=n) if n else np.zeros(0, np.int64)
@@ -775,7 +1136,7 @@ def build_map_html(
         if "uscc" in fsub.columns:
             fdata["uscc"] = _strings(fsub["uscc"])
         if "grade" in fsub.columns:
-            fdata["grade"] = _codes(_upper_codes(fsub["grade"]), grade_lab)
+            fdata["grade"] = _grade_codes(fsub["grade"], grade_lab)
         if "status" in fsub.columns:
             smap = {k: v[1 if lang == "en" else 0] for k, v in lb.STATUS_LABELS.items()}
             fdata["status"] = _codes(fsub["status"], smap)
@@ -810,13 +1171,24 @@ def build_map_html(
             parks_data = {"name": _texts(pk["park"][ok]), "geom": _encode_geoms(pg[ok], scale),
                           "hull": False}
     elif _col(par, "park") is not None and n:
-        names = par["park"].astype(object).where(~_missing(par["park"]), None)
-        okp = names.notna().to_numpy()
+        ptext = _arrow_text(par["park"])
+        if ptext is not None:  # all str: the same codes from Arrow (first appearance order)
+            ptext = pc.if_else(_blank(ptext), pa.scalar(None, ptext.type), ptext)
+            okp = ptext.is_valid().to_numpy(zero_copy_only=False)
+            enc = pc.dictionary_encode(ptext.drop_null())
+            codes_ = enc.indices.to_numpy().astype(np.int64)
+            uniq = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+        else:
+            names = par["park"].astype(object).where(~_missing(par["park"]), None)
+            okp = names.notna().to_numpy()
+            codes_, uniq = pd.factorize(names[okp]) if okp.any() else (np.zeros(0, np.int64), [])
         if okp.any():
-            codes_, uniq = pd.factorize(names[okp])
-            parts, gi = shapely.get_parts(disp[okp], return_index=True)
-            order = np.argsort(codes_[gi], kind="stable")
-            mp = shapely.multipolygons(parts[order], indices=codes_[gi][order])
+            if ragged is not None:  # the same multipolygons, from the display coordinates
+                mp = _grouped_multipolygons(ragged, xy, np.flatnonzero(okp), codes_, len(uniq))
+            else:
+                parts, gi = _polygon_parts(disp[okp])
+                order = np.argsort(codes_[gi], kind="stable")
+                mp = shapely.multipolygons(parts[order], indices=codes_[gi][order])
             hull = _polygonal(shapely.convex_hull(mp))
             ok = ~shapely.is_missing(hull)
             if ok.any():
@@ -882,11 +1254,11 @@ def build_map_html(
 
 def _page(payload: dict[str, Any], page_title: str, lang: str, tiles: dict[str, Any] | None) -> str:
     """The HTML document: CSP (no request unless a tile layer is configured), inlined Leaflet, the data
-    as escaped JSON, map.css and map.js."""
+    as escaped JSON, map.css and map.js (joined once, the data's pieces included)."""
     img_src = "data: blob:" + (" https: http:" if tiles else "")
     csp = (f"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src {img_src}; "
            "base-uri 'none'; form-action 'none'")
-    return (
+    head = (
         "<!DOCTYPE html>\n"
         f'<html lang="{"en" if lang == "en" else "zh-CN"}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -896,10 +1268,14 @@ def _page(payload: dict[str, Any], page_title: str, lang: str, tiles: dict[str, 
         f"<title>{html.escape(page_title)}</title>\n"
         f"<style>\n{leaflet_css()}\n</style>\n<style>\n{template('map.css')}\n</style>\n"
         "</head>\n<body>\n<div id=\"map\"></div>\n"
-        f'<script type="application/json" id="parkland-data">{_json_for_script(payload)}</script>\n'
+        '<script type="application/json" id="parkland-data">'
+    )
+    tail = (
+        "</script>\n"
         f"<script>\n{leaflet_js()}\n</script>\n<script>\n{template('map.js')}\n</script>\n"
         "</body>\n</html>\n"
     )
+    return "".join([head, *_json_pieces(payload), tail])
 
 
 # --------------------------------------------------------------------------------------------------

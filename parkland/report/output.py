@@ -420,7 +420,8 @@ def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: 
     # two lanes of about equal work. Without early files: this process the parcel layer and the map, the
     # second the firm files, the reconciliation, the cleanup files, the other lists and the summary. With
     # only the firm files early: the parcel layer moves to the second process and cleanup.xlsx here. With
-    # the parcel layer early too: this process the map and the idle-floor list, the second the rest.
+    # the parcel layer early: this process the map, cleanup.gpkg and the idle-floor list, the second the
+    # rest (the reconciliation, cleanup.xlsx, the summary, and the firm files when they are not early).
     if "parcels" not in served:
         (there if "firms" in served else here).append(
             ("parcels.gpkg", lambda: write_gpkg_layers(layers, out / "parcels.gpkg")))
@@ -430,7 +431,8 @@ def _write_outputs(a: Assessment, out: Path, *, lang: str, lists: str, basemap: 
     if a.cleanup is not None:
         cl = a.cleanup
         if isinstance(cl, gpd.GeoDataFrame):
-            there.append(("cleanup.gpkg", lambda: write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")))
+            (here if "parcels" in served else there).append(
+                ("cleanup.gpkg", lambda: write_gpkg_layers({"cleanup": cl}, out / "cleanup.gpkg")))
 
         def cleanup_xlsx() -> None:
             lst = cleanup_list(cl, lang)
