@@ -405,15 +405,14 @@ def _records(firms: pd.DataFrame, mask: np.ndarray, code: str, zh, en, *, column
         x[pd.isna(x)] = ""
         return x
 
+    obj = lambda v: pd.Series(v, dtype=object)  # noqa: E731 - object columns as recon has them, no str inference
     out = pd.DataFrame({
-        "source": np.full(m, "firms", dtype=object),
+        "source": obj(np.full(m, "firms", dtype=object)),
         "source_row": pd.to_numeric(_col(sub, "source_row"), errors="coerce").astype("Int64").to_numpy(),
         "file_row": pd.to_numeric(_col(sub, "file_row"), errors="coerce").astype("Int64").to_numpy(),
-        "key": key.astype(object).where(key.notna(), "").astype(str).to_numpy(dtype=object),
-        "column": text(column), "problem_code": np.full(m, code, dtype=object),
-        "problem_zh": text(zh), "problem_en": text(en), "action": np.full(m, "kept", dtype=object)})
-    for c in ("source", "key", "column", "problem_code", "problem_zh", "problem_en", "action"):
-        out[c] = out[c].astype(object)
+        "key": obj(key.astype(object).where(key.notna(), "").astype(str).to_numpy(dtype=object)),
+        "column": obj(text(column)), "problem_code": obj(np.full(m, code, dtype=object)),
+        "problem_zh": obj(text(zh)), "problem_en": obj(text(en)), "action": obj(np.full(m, "kept", dtype=object))})
     return out[recon.COLUMNS]
 
 
