@@ -233,6 +233,8 @@ def _obj(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A column as an object array with None for every missing value (safe for == comparisons)."""
     if column not in frame:
         return np.full(len(frame), None, dtype=object)
+    if isinstance(frame[column].dtype, pd.StringDtype):  # text: straight to objects, missing as None
+        return frame[column].to_numpy(dtype=object, na_value=None)
     col = frame[column].astype(object)
     return col.where(col.notna(), None).to_numpy()
 
