@@ -107,3 +107,27 @@ def test_overrides_applied_and_audited(small_park, tmp_path):
     ws = wb["异议复核"]
     texts = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
     assert "南经信〔2026〕13号" in texts
+
+
+def test_tune_process_sets_the_allocator_and_the_collector(monkeypatch):
+    """The command's own process: Arrow buffers from the system allocator (unless the user chose a pool),
+    the collector's first threshold at 10,000. Global state, so it is put back afterwards."""
+    import gc
+
+    import pyarrow as pa
+
+    from parkland.cli import _tune_process
+
+    pool, thresholds = pa.default_memory_pool(), gc.get_threshold()
+    try:
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+        _tune_process()
+        assert gc.get_threshold() == (10_000, 10, 10)
+        assert pa.default_memory_pool().backend_name == "system"
+        pa.set_memory_pool(pool)
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+        _tune_process()
+        assert pa.default_memory_pool().backend_name == pool.backend_name  # the user's choice stands
+    finally:
+        pa.set_memory_pool(pool)
+        gc.set_threshold(*thresholds)
