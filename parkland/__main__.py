@@ -1,6 +1,6 @@
 """`python -m parkland` = the `parkland` command."""
 
-from .cli import main
+from .cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

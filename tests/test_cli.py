@@ -109,6 +109,7 @@ def test_overrides_applied_and_audited(small_park, tmp_path):
     assert "南经信〔2026〕13号" in texts
 
 
+
 def test_tune_process_sets_the_allocator_and_the_collector(monkeypatch):
     """The command's own process: Arrow buffers from the system allocator (unless the user chose a pool),
     the collector's first threshold at 10,000. Global state, so it is put back afterwards."""
@@ -131,3 +132,42 @@ def test_tune_process_sets_the_allocator_and_the_collector(monkeypatch):
     finally:
         pa.set_memory_pool(pool)
         gc.set_threshold(*thresholds)
+
+
+def test_a_caller_of_main_keeps_its_process_as_it_was(small_park, tmp_path):
+    """main() called by another program (here click's runner): no process settings, no early exit."""
+    import gc
+
+    import pyarrow as pa
+
+    pool, thresholds = pa.default_memory_pool().backend_name, gc.get_threshold()
+    r = run("assess", "--parcels", small_park["parcels"], "--parcels-layer", "zongdi", "--firms", small_park["firms"],
+            "--links", small_park["links"], "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    assert gc.get_threshold() == thresholds and pa.default_memory_pool().backend_name == pool
+
+
+def test_the_command_in_its_own_process_ends_with_everything_written(small_park, tmp_path):
+    """`python -m parkland assess`: the process ends right after its last line (os._exit), and by then
+    every file is complete, the messages are out and no hidden staging folder is left."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    res = subprocess.run([sys.executable, "-m", "parkland", "assess", "--parcels", str(small_park["parcels"]),
+                          "--parcels-layer", "zongdi", "--firms", str(small_park["firms"]),
+                          "--links", str(small_park["links"]), "--out", str(out)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.strip().splitlines()
+    assert lines[-1].startswith("完成") and str(out) in lines[-1] and "评价结果" in lines[-2]
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["grades"] == {"B": 3, "C": 1}
+    assert (out / "map.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert len(pyogrio.read_dataframe(out / "parcels.gpkg", layer="parcels")) == 4
+    assert len(pd.read_csv(out / "firms.csv", encoding="utf-8-sig")) == 8
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    bad = subprocess.run([sys.executable, "-m", "parkland", "assess", "--parcels", str(tmp_path / "nope.gpkg"),
+                          "--firms", str(small_park["firms"]), "--out", str(tmp_path / "o2")],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.strip()  # an input error still exits 2 with its message
