@@ -20,6 +20,16 @@ def space_at_ends(arr: Any) -> Any:
     return pc.match_substring_regex(arr, f"^{PY_SPACE_RE2}|{PY_SPACE_RE2}$").fill_null(False)
 
 
+def objects(s: pd.Series) -> np.ndarray:
+    """A column as a new object array with None for every missing value (safe for == comparisons and
+    dictionary look-ups). Text columns go straight from Arrow to Python strings."""
+    if isinstance(s.dtype, pd.StringDtype):
+        return s.to_numpy(dtype=object, na_value=None)
+    a = s.astype(object).to_numpy(copy=True)
+    a[pd.isna(s).to_numpy()] = None
+    return a
+
+
 def join_groups(keys: np.ndarray, values: np.ndarray, n: int, sep: str = ";", *, distinct: bool = True) -> np.ndarray:
     """For group keys 0..n-1, the non-empty values of each group joined by ``sep`` in the order given
     ("" for an empty group); ``distinct`` drops repeats within a group.

@@ -135,7 +135,7 @@ import numpy as np
 import pandas as pd
 
 from parkland.errors import PolicyError
-from parkland.frames import join_groups
+from parkland.frames import join_groups, objects
 
 KINDS = ("idle", "vacant", "stopped", "low_efficiency")
 TIERS = {
@@ -233,10 +233,7 @@ def _obj(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A column as an object array with None for every missing value (safe for == comparisons)."""
     if column not in frame:
         return np.full(len(frame), None, dtype=object)
-    if isinstance(frame[column].dtype, pd.StringDtype):  # text: straight to objects, missing as None
-        return frame[column].to_numpy(dtype=object, na_value=None)
-    col = frame[column].astype(object)
-    return col.where(col.notna(), None).to_numpy()
+    return objects(frame[column])
 
 
 def _firm_stopped(firms: pd.DataFrame) -> pd.Series:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from parkland.frames import join_groups
 
@@ -34,3 +35,21 @@ def test_space_at_ends_is_python_whitespace() -> None:
     assert [c for c, g in zip(chars, got) if g != c.isspace()] == []
     texts = pa.array(["a b", " a", "a\u3000", "\x1ca", None, ""])
     assert space_at_ends(texts).to_pylist() == [False, True, True, True, False, False]
+
+
+def test_objects_none_for_every_missing_value():
+    """frames.objects: a new object array, None where pandas sees a missing value, whatever the dtype."""
+    from parkland.frames import objects
+
+    cases = [
+        (pd.Series(["a", None, "b"], dtype="str"), ["a", None, "b"]),
+        (pd.Series(["a", pd.NA, ""], dtype="string"), ["a", None, ""]),
+        (pd.Series([1.5, np.nan, 2.0]), [1.5, None, 2.0]),
+        (pd.Series(["x", np.nan, None, 3], dtype=object), ["x", None, None, 3]),
+        (pd.Series(pd.to_datetime(["2024-01-02", None])), [pd.Timestamp("2024-01-02"), None]),
+    ]
+    for s, expected in cases:
+        out = objects(s)
+        assert out.dtype == object and out.tolist() == expected
+        out[0] = "changed"  # a copy: the frame's column stays as it was
+        assert s.iloc[0] != "changed"

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from parkland import recon
+from parkland.frames import objects
 from parkland.recon import Loaded
 from parkland.schema import INDICATORS, SUMMABLE
 from parkland.scoring.methods import TrackScore, score_track
@@ -93,11 +94,6 @@ def _num(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=df.index)
 
 
-def _obj(s: pd.Series) -> np.ndarray:
-    """Object array with None for missing."""
-    a = s.astype(object).to_numpy(copy=True)
-    a[pd.isna(s).to_numpy()] = None
-    return a
 
 
 def _fmt(x: pd.Series) -> pd.Series:
@@ -134,8 +130,8 @@ def classify(firms: pd.DataFrame, policy: Policy | str, *, as_of=None) -> pd.Dat
     assessable = (st.isna() | st.isin(["graded", "exempt"])
                   | (st.eq("not_graded") & rs_in.astype(object).where(rs_in.notna(), "pending").eq("pending")))
     assessable = assessable.to_numpy(dtype=bool)
-    status = _obj(st_in)
-    reason = _obj(rs_in)
+    status = objects(st_in)
+    reason = objects(rs_in)
     exempt_code = np.full(n, "", dtype=object)
 
     # 1. exemption decided by an objection review
