@@ -164,7 +164,7 @@ def entry() -> None:
 
 def _exit_now() -> None:
     """End the command's process as soon as its work is done and said: the interpreter would otherwise
-    free a large run's frames object by one (0.1–0.25 s at 100k parcels) and tear down the modules. The
+    free a large run's frames object by object (0.1–0.25 s at 100k parcels) and tear down the modules. The
     standard streams are flushed first; every file parkland writes is already closed (atomic writes).
     Not used with the dask engine or a database sink, whose clients close connections at exit."""
     sys.stdout.flush()

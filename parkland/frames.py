@@ -24,7 +24,8 @@ def objects(s: pd.Series) -> np.ndarray:
     """A column as a new object array with None for every missing value (safe for == comparisons and
     dictionary look-ups). Text columns go straight from Arrow to Python strings."""
     if isinstance(s.dtype, pd.StringDtype):
-        return s.to_numpy(dtype=object, na_value=None)
+        # Arrow builds a new array; python-backed text without a missing value would hand its own back
+        return s.to_numpy(dtype=object, na_value=None, copy=s.dtype.storage != "pyarrow")
     a = s.astype(object).to_numpy(copy=True)
     a[pd.isna(s).to_numpy()] = None
     return a

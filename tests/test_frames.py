@@ -53,3 +53,16 @@ def test_objects_none_for_every_missing_value():
         assert out.dtype == object and out.tolist() == expected
         out[0] = "changed"  # a copy: the frame's column stays as it was
         assert s.iloc[0] != "changed"
+
+
+def test_objects_copies_python_backed_text_without_missing_values():
+    """Python-backed string columns with nothing missing hand pandas' own array back from to_numpy: objects
+    must still return a new array (scoring.classify writes statuses into it; the caller's frame stays)."""
+    from parkland.frames import objects
+
+    for dtype in (pd.StringDtype("python"), pd.StringDtype("python", na_value=np.nan)):
+        s = pd.Series(["a", "b"], dtype=dtype)
+        out = objects(s)
+        assert out.tolist() == ["a", "b"]
+        out[0] = "changed"
+        assert s.tolist() == ["a", "b"]

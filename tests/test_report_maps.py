@@ -594,3 +594,23 @@ def test_json_for_script_sets_base64_aside() -> None:
     plain = maps._json_for_script_plain(obj)
     assert maps._json_for_script(obj) == plain
     assert plain.startswith('{"t":"\\u003ca \\u0026 b\\u003e\\u2028","g":{"c":"AAECAwQF')
+
+
+def test_no_crs_messages_name_the_layer_in_each_language():
+    """A projected-looking layer without a CRS cannot be mapped: the Chinese text names 宗地, the English
+    one "parcel", whatever the map's language (each message is whole in its own language)."""
+    from shapely.geometry import box
+
+    from parkland.errors import InputError
+    from parkland.report.maps import build_map_html
+
+    gdf = gpd.GeoDataFrame({"parcel_id": ["A"]}, geometry=[box(35_600_000, 3_400_000, 35_600_100, 3_400_100)])
+    for lang in ("zh", "en"):
+        with pytest.raises(InputError) as e:
+            build_map_html(gdf, None, lang=lang)
+        assert e.value.zh.startswith("宗地图层没有坐标系") and e.value.en.startswith("the parcel layer has no CRS")
+    lonlat = gpd.GeoDataFrame({"parcel_id": ["A"]}, geometry=[box(106.0, 30.0, 106.001, 30.001)])
+    _, warnings = build_map_html(lonlat, None, lang="en")
+    assert warnings == ["the parcel layer has no CRS; drawn as longitude/latitude (EPSG:4326)"]
+    _, warnings = build_map_html(lonlat, None, lang="zh")
+    assert warnings == ["宗地图层没有坐标系，按经纬度（EPSG:4326）显示"]

@@ -382,3 +382,18 @@ benchmark = 10
     assert out["track"].tolist() == ["tenants", "owners", "tenants", "owners"]
     assert out["score"].tolist() == pytest.approx([50.0, 20.0, 100.0, 40.0], rel=R)
     assert out["rank"].tolist() == [2, 2, 1, 1]
+
+
+def test_classify_leaves_python_backed_text_columns_as_they_were():
+    """classify is a pure function: statuses written into its arrays never reach the caller's frame, also
+    when status / status_reason are python-backed string columns without a missing value."""
+    from parkland.scoring import classify
+
+    f = firms(3, scale=["above", "below", "above"], in_park=[True, True, False], tax_per_mu=[15.0] * 3,
+              revenue_per_mu=[400.0] * 3)
+    for c in ("status", "status_reason"):
+        f[c] = f[c].astype(pd.StringDtype("python"))
+    out = classify(f, "sichuan-2022")
+    assert out["status_reason"].tolist()[1:] == ["out of scope: scale below (policy grades above only)",
+                                                 "out of scope: outside parks"]
+    assert f["status"].tolist() == ["not_graded"] * 3 and f["status_reason"].tolist() == ["pending"] * 3

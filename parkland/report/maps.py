@@ -718,7 +718,7 @@ def _public_reasons(codes: str | None) -> str:
 
 
 def _to_display(gdf: gpd.GeoDataFrame, *, public: bool, gaode: bool, lang: str,
-                warnings: list[str], what: str) -> np.ndarray:
+                warnings: list[str], what: tuple[str, str]) -> np.ndarray:
     """Geometries in EPSG:4326 (public: simplified by 5 m in a metric CRS first; 高德: GCJ-02)."""
     if len(gdf) == 0:
         return np.empty(0, dtype=object)
@@ -726,11 +726,11 @@ def _to_display(gdf: gpd.GeoDataFrame, *, public: bool, gaode: bool, lang: str,
     if geo.crs is None:
         minx, miny, maxx, maxy = geo.total_bounds
         if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            warnings.append(_msg(lang, f"{what}图层没有坐标系，按经纬度（EPSG:4326）显示",
-                                 f"the {what} layer has no CRS; drawn as longitude/latitude (EPSG:4326)"))
+            warnings.append(_msg(lang, f"{what[0]}图层没有坐标系，按经纬度（EPSG:4326）显示",
+                                 f"the {what[1]} layer has no CRS; drawn as longitude/latitude (EPSG:4326)"))
             geo = geo.set_crs(4326)
         else:
-            raise InputError(f"{what}图层没有坐标系，无法绘制地图", f"the {what} layer has no CRS; cannot map it",
+            raise InputError(f"{what[0]}图层没有坐标系，无法绘制地图", f"the {what[1]} layer has no CRS; cannot map it",
                              hint_zh="请用 --crs 指定坐标系后重新运行", hint_en="pass --crs and run again")
     if public:
         metric = geo.crs.is_projected and geo.crs.to_epsg() != 3857
@@ -1047,7 +1047,7 @@ def build_map_html(
         xy = _display_xy(par.geometry, ragged[0], gaode)
     else:
         disp = _polygonal(_to_display(par, public=public, gaode=gaode, lang=lang, warnings=warnings,
-                                      what=_msg(lang, "宗地", "parcel")))
+                                      what=("宗地", "parcel")))
     has = ~shapely.is_missing(disp) if len(disp) else np.zeros(0, bool)
     if (~has).any():
         warnings.append(_msg(lang, f"{int((~has).sum())} 宗地没有面状图形，未画入地图",
@@ -1165,7 +1165,7 @@ def build_map_html(
     if parks is not None and len(parks) and "park" in parks.columns:
         pk = parks.reset_index(drop=True)
         pg = _polygonal(_to_display(pk, public=public, gaode=gaode, lang=lang, warnings=warnings,
-                                    what=_msg(lang, "园区", "park")))
+                                    what=("园区", "park")))
         ok = ~shapely.is_missing(pg) if len(pg) else np.zeros(0, bool)
         if ok.any():
             parks_data = {"name": _texts(pk["park"][ok]), "geom": _encode_geoms(pg[ok], scale),
@@ -1458,7 +1458,7 @@ def build_overview_html(
     if parks is not None and len(parks) and "park" in parks.columns:
         pk = parks.reset_index(drop=True)
         pg = _polygonal(_to_display(pk, public=public, gaode=gaode, lang=lang, warnings=warnings,
-                                    what=_msg(lang, "园区", "park")))
+                                    what=("园区", "park")))
         pcodes, pnames = _park_groups(pk["park"], len(pk), none_name)
         ok = ~shapely.is_missing(pg)
         extra = [nm for nm in pnames if nm not in stats.index]
@@ -1482,7 +1482,7 @@ def build_overview_html(
     if need.size:
         hg = gpd.GeoDataFrame(geometry=list(_park_hulls(parcels, codes, need)), crs=parcels.crs)
         geo[need] = _polygonal(_to_display(hg, public=public, gaode=gaode, lang=lang, warnings=warnings,
-                                           what=_msg(lang, "宗地", "parcel")))
+                                           what=("宗地", "parcel")))
     drawn = ~shapely.is_missing(geo.astype(object)) if len(geo) else np.zeros(0, bool)
     if (~drawn).any():
         lost = [names[i] for i in np.flatnonzero(~drawn)]

@@ -94,8 +94,6 @@ def _num(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(np.nan, index=df.index)
 
 
-
-
 def _fmt(x: pd.Series) -> pd.Series:
     """Numbers as short text (vectorised): 2.5 → '2.5', 3.0 → '3'."""
     return x.round(4).astype(str).str.replace(r"\.0$", "", regex=True)
