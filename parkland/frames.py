@@ -7,17 +7,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Python's whitespace (``str.isspace``: what ``str.strip`` removes and ``re``'s ``\s`` matches),
-#: spelled out for Arrow's RE2
-PY_SPACE_RE2 = (r"[\t\n\x0b\x0c\r\x1c-\x20\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}"
-                r"\x{205f}\x{3000}]")
-
 
 def space_at_ends(arr: Any) -> Any:
-    """Arrow text array → Boolean array: the text starts or ends with Python whitespace (null → False)."""
+    """Arrow text array → Boolean array: the text starts or ends with Python whitespace (null → False).
+
+    Arrow's ``utf8_trim_whitespace`` removes exactly what ``str.strip`` removes (``str.isspace``, checked
+    on every code point in the tests), so a text has whitespace at an end when trimming changes it."""
     import pyarrow.compute as pc
 
-    return pc.match_substring_regex(arr, f"^{PY_SPACE_RE2}|{PY_SPACE_RE2}$").fill_null(False)
+    return pc.not_equal(pc.utf8_trim_whitespace(arr), arr).fill_null(False)
+
+
+def blank(arr: Any) -> Any:
+    """Arrow text array → Boolean array: missing, or nothing but Python whitespace."""
+    import pyarrow.compute as pc
+
+    return pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
+
+
+def object_series(values: Any, index: pd.Index | None = None) -> pd.Series:
+    """Values as an object column as they are: no string-dtype inference (None stays None)."""
+    return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object)
 
 
 def objects(s: pd.Series) -> np.ndarray:

@@ -57,7 +57,7 @@ import pandas as pd
 import shapely
 
 from . import recon
-from .frames import join_groups, space_at_ends
+from .frames import join_groups, object_series, space_at_ends
 from .geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 
 PENDING = "pending"
@@ -184,33 +184,28 @@ def _text(s: pd.Series) -> pd.Series:
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         # the Arrow array as it is: no round trip through Python strings before the one at the end
         arr = pa.array(s.array)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        edge = space_at_ends(arr).to_numpy(zero_copy_only=False)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         out = arr.to_numpy(zero_copy_only=False)
         missing = ~arr.is_valid().to_numpy(zero_copy_only=False)
         out[missing] = None
-        if edge.any():
-            out[edge] = [v.strip() for v in out[edge]]
-        out[~missing & (out == "")] = None
-        return pd.Series(out, index=s.index, dtype=object)
-    if isinstance(s.dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(s.dtype) and pd.api.types.infer_dtype(
+        edge = space_at_ends(arr).to_numpy(zero_copy_only=False)
+    elif isinstance(s.dtype, pd.StringDtype) or (pd.api.types.is_object_dtype(s.dtype) and pd.api.types.infer_dtype(
             s, skipna=True) in ("string", "empty")):
         out = s.to_numpy(dtype=object, copy=True)
         missing = pd.isna(out)
         out[missing] = None
         try:
-            arr = pa.array(out, type=pa.large_string())
-            edge = space_at_ends(arr).to_numpy(zero_copy_only=False)
+            edge = space_at_ends(pa.array(out, type=pa.large_string())).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # text Arrow refuses: test them all
             edge = ~missing
-        if edge.any():
-            out[edge] = [v.strip() for v in out[edge]]  # only the cells with whitespace at an end
-        out[~missing & (out == "")] = None
-        return pd.Series(out, index=s.index, dtype=object)
-    t = s.astype("string").str.strip()
-    t = t.mask(t == "")
-    return t.astype(object).where(t.notna(), None)
+    else:
+        t = s.astype("string").str.strip()
+        t = t.mask(t == "")
+        return t.astype(object).where(t.notna(), None)
+    if edge.any():
+        out[edge] = [v.strip() for v in out[edge]]  # only the cells with whitespace at an end
+    out[~missing & (out == "")] = None
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _split_codes(fpos: np.ndarray, cells: pd.Series | np.ndarray) -> pd.DataFrame:
@@ -243,11 +238,6 @@ def _slice(texts: np.ndarray, a: int, b: int) -> np.ndarray:
 
 def _none(n: int) -> pd.Series:
     return pd.Series([None] * n, dtype=object)
-
-
-def _obj(values: Any, index: pd.Index) -> pd.Series:
-    """An object column (no string-dtype inference: None stays None)."""
-    return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object)
 
 
 def _coords_to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
@@ -574,7 +564,7 @@ def firm_pairs(ft: Block, code_index: CodeIndex, multi: pd.Series, link_pairs: p
                         "method": pairs["method"], "share_in": share_in, "occ": np.where(occ > 0, occ, np.nan),
                         "chk": chk, "px": np.where(chk, ft["px"][fp], np.nan) if len(fp) else np.zeros(0),
                         "py": np.where(chk, ft["py"][fp], np.nan) if len(fp) else np.zeros(0)})
-    out["f_park"] = _obj(ft["f_park"][fp], out.index)
+    out["f_park"] = object_series(ft["f_park"][fp], out.index)
     return {"pairs": out, "had_code": had_code, "recs": recs}
 
 
@@ -650,7 +640,7 @@ def parcel_shares(pt: Block, holder_pos: np.ndarray, pairs: pd.DataFrame) -> dic
                         "psrc": pt["src"][lp], "cert": pt["cert"][lp]})
     for c, v in (("pid", pt["pid"]), ("hu", pt["holder_uscc"]), ("park_own", pt["park"]), ("pb", pt["pb"]),
                  ("county", pt["county"])):
-        out[c] = _obj(v[lp], out.index)
+        out[c] = object_series(v[lp], out.index)
     return {"pairs": out, "recs": recs,
             "per_parcel": {"firm_count": fc, "unassigned_share": unassigned.to_numpy(), "park": park_p}}
 

@@ -24,17 +24,21 @@ def test_join_groups_values_that_are_not_text() -> None:
     assert join_groups(np.array([0]), np.array([7], dtype=object), 1).tolist() == ["7"]
 
 
-def test_space_at_ends_is_python_whitespace() -> None:
-    """The RE2 class is Python's str.isspace, checked on every code point (surrogates aside)."""
+def test_space_at_ends_and_blank_are_python_whitespace() -> None:
+    """Arrow's trim is Python's str.isspace / str.strip, checked on every code point (surrogates aside)."""
     import pyarrow as pa
 
-    from parkland.frames import space_at_ends
+    from parkland.frames import blank, space_at_ends
 
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     got = space_at_ends(pa.array(chars)).to_numpy(zero_copy_only=False)
     assert [c for c, g in zip(chars, got) if g != c.isspace()] == []
+    got = blank(pa.array(chars)).to_numpy(zero_copy_only=False)
+    assert [c for c, g in zip(chars, got) if g != c.isspace()] == []
     texts = pa.array(["a b", " a", "a\u3000", "\x1ca", None, ""])
     assert space_at_ends(texts).to_pylist() == [False, True, True, True, False, False]
+    assert blank(texts).to_pylist() == [False, False, False, False, True, True]
+    assert blank(pa.array([" \u3000\t", "\x85", "\u200b"])).to_pylist() == [True, True, False]
 
 
 def test_objects_none_for_every_missing_value():

@@ -71,6 +71,7 @@ import pyarrow.compute as pc
 import shapely
 
 from parkland.errors import InputError
+from parkland.frames import blank
 from parkland.report import labels as lb
 from parkland.report.export import write_text
 from parkland.report.map_assets import leaflet_css, leaflet_js, template
@@ -267,16 +268,11 @@ def _arrow_text(values: Any) -> pa.Array | None:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _blank(arr: pa.Array) -> pa.Array:
-    """Arrow Booleans: missing, or nothing but whitespace (Unicode whitespace, as pandas' str.strip)."""
-    return pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
-
-
 def _missing(s: pd.Series) -> np.ndarray:
     """Missing or blank (only whitespace) values of a column."""
     arr = _arrow_text(s)
     if arr is not None:
-        return _blank(arr).to_numpy(zero_copy_only=False)
+        return blank(arr).to_numpy(zero_copy_only=False)
     as_str = s.astype(object).where(s.notna(), "")
     return (s.isna() | (as_str.astype(str).str.strip() == "")).to_numpy()
 
@@ -294,7 +290,7 @@ def _text_arrow(values: Any) -> pa.Array:
     if arr is None:  # not all str: written as pandas writes them
         s = _text_series(values)
         return pa.array(s.astype(object).where(s.notna(), None).tolist(), type=pa.large_string())
-    return pc.if_else(_blank(arr), pa.scalar(None, arr.type), arr)
+    return pc.if_else(blank(arr), pa.scalar(None, arr.type), arr)
 
 
 def _texts(values: Any) -> list[str | None]:
@@ -410,7 +406,7 @@ def _codes(values: Any, mapping: Mapping[str, str] | None = None) -> dict[str, A
     """Dictionary encoding: {"v": distinct texts, "b": varint(code + 1), 0 = missing}."""
     arr = _arrow_text(values)
     if arr is not None:  # all str: coded in Arrow (equal texts, equal codes, as factorize on str)
-        return _dict_coded(pc.dictionary_encode(pc.if_else(_blank(arr), pa.scalar(None, arr.type), arr)),
+        return _dict_coded(pc.dictionary_encode(pc.if_else(blank(arr), pa.scalar(None, arr.type), arr)),
                            mapping)
     s = pd.Series(values).reset_index(drop=True)
     miss = _missing(s)
@@ -1173,7 +1169,7 @@ def build_map_html(
     elif _col(par, "park") is not None and n:
         ptext = _arrow_text(par["park"])
         if ptext is not None:  # all str: the same codes from Arrow (first appearance order)
-            ptext = pc.if_else(_blank(ptext), pa.scalar(None, ptext.type), ptext)
+            ptext = pc.if_else(blank(ptext), pa.scalar(None, ptext.type), ptext)
             okp = ptext.is_valid().to_numpy(zero_copy_only=False)
             enc = pc.dictionary_encode(ptext.drop_null())
             codes_ = enc.indices.to_numpy().astype(np.int64)

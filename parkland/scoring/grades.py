@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from parkland import recon
-from parkland.frames import objects
+from parkland.frames import object_series, objects
 from parkland.recon import Loaded
 from parkland.schema import INDICATORS, SUMMABLE
 from parkland.scoring.methods import TrackScore, score_track
@@ -399,7 +399,7 @@ def _records(firms: pd.DataFrame, mask: np.ndarray, code: str, zh, en, *, column
         x[pd.isna(x)] = ""
         return x
 
-    obj = lambda v: pd.Series(v, dtype=object)  # noqa: E731 - object columns as recon has them, no str inference
+    obj = object_series  # object columns as recon has them (no str inference)
     out = pd.DataFrame({
         "source": obj(np.full(m, "firms", dtype=object)),
         "source_row": pd.to_numeric(_col(sub, "source_row"), errors="coerce").astype("Int64").to_numpy(),
