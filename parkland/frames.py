@@ -41,6 +41,73 @@ def objects(s: pd.Series) -> np.ndarray:
     return a
 
 
+def _arrow_text(values: np.ndarray) -> Any:
+    """Python strings and missing values → an Arrow text array; None when anything else is in it (numbers,
+    bytes, a lone surrogate), for the caller's pandas path."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+        return None
+
+
+def positions(values: Any, keys: Any) -> np.ndarray:
+    """For each of ``values``, the position in ``keys`` of the key equal to it, −1 when there is none or
+    the value is missing (``keys``: distinct, none missing).
+
+    What ``pd.Index(keys).get_indexer(values)`` gives, with the hashing in Arrow (``index_in``) when both
+    are text: about 4× faster on 100k object strings than pandas' object hash table.
+    """
+    v = np.asarray(values, dtype=object)
+    k = np.asarray(keys, dtype=object)
+    if len(v) == 0 or len(k) == 0:
+        return np.full(len(v), -1, dtype=np.int64)
+    va = _arrow_text(v)
+    if va is not None and va.null_count == len(va):  # nothing to look up (an all-empty column)
+        return np.full(len(v), -1, dtype=np.int64)
+    ka = _arrow_text(k) if va is not None else None
+    if va is not None and ka is not None:
+        import pyarrow.compute as pc
+
+        return pc.index_in(va, value_set=ka, skip_nulls=True).fill_null(-1).to_numpy().astype(np.int64)
+    # one object hash table over keys and values (pd.Index would try to make text of a lone surrogate)
+    codes, uniq = pd.factorize(np.concatenate([k, v]), use_na_sentinel=True)
+    key_at = np.full(len(uniq) + 1, -1, dtype=np.int64)  # the last slot answers the missing values' -1
+    kc = codes[:len(k)]
+    key_at[kc[kc >= 0]] = np.flatnonzero(kc >= 0)
+    return key_at[codes[len(k):]]
+
+
+def first_positions(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``values``, the position of the first value equal to it (its own position for a
+    missing value), and each value's number of occurrences (0 for a missing value). Hashing in Arrow
+    (``dictionary_encode``) when the values are text, else ``pd.factorize``."""
+    v = np.asarray(values, dtype=object)
+    n = len(v)
+    arange = np.arange(n)
+    if n == 0:
+        return arange, np.zeros(0, dtype=np.int64)
+    va = _arrow_text(v)
+    if va is not None:
+        enc = va.dictionary_encode()
+        codes = enc.indices.fill_null(-1).to_numpy().astype(np.int64)
+        k = len(enc.dictionary)
+    else:
+        codes, uniq = pd.factorize(v, use_na_sentinel=True)
+        codes = codes.astype(np.int64)
+        k = len(uniq)
+    ok = codes >= 0
+    first = np.full(k, n, dtype=np.int64)
+    np.minimum.at(first, codes[ok], arange[ok])
+    counts = np.bincount(codes[ok], minlength=k)
+    first_pos = arange.copy()
+    first_pos[ok] = first[codes[ok]]
+    count = np.zeros(n, dtype=np.int64)
+    count[ok] = counts[codes[ok]]
+    return first_pos, count
+
+
 def join_groups(keys: np.ndarray, values: np.ndarray, n: int, sep: str = ";", *, distinct: bool = True) -> np.ndarray:
     """For group keys 0..n-1, the non-empty values of each group joined by ``sep`` in the order given
     ("" for an empty group); ``distinct`` drops repeats within a group.

@@ -57,7 +57,7 @@ import pandas as pd
 import shapely
 
 from . import recon
-from .frames import join_groups, object_series, space_at_ends
+from .frames import first_positions, join_groups, object_series, positions, space_at_ends
 from .geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 
 PENDING = "pending"
@@ -115,9 +115,8 @@ class Holders:
 
 
 class CodeIndex:
-    """Parcel code → parcel positions (every parcel carrying the code, in layer order), with the hash
-    table built once per process and reused by every firm chunk: a left join costs the chunk's codes,
-    not the layer's."""
+    """Parcel code → parcel positions (every parcel carrying the code, in layer order), built once and
+    shared by every firm chunk; codes are looked up with :func:`parkland.frames.positions`."""
 
     def __init__(self, code_to_pos: pd.DataFrame) -> None:
         inv, uniq = pd.factorize(code_to_pos["code"].to_numpy(object))
@@ -125,17 +124,11 @@ class CodeIndex:
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(int)
         self.ppos = code_to_pos["ppos"].to_numpy(int)[np.argsort(inv, kind="stable")]
         self.uniq = np.asarray(uniq, dtype=object)
-        self._index: pd.Index | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_index": None}
 
     def left_join(self, ex: pd.DataFrame) -> pd.DataFrame:
         """``ex`` (fpos, code) → (fpos, code, ppos): one row per matching parcel, NaN for an unknown code;
         ``ex``'s order, a code's parcels in layer order (as ``ex.merge(code_to_pos, how="left")``)."""
-        if self._index is None:
-            self._index = pd.Index(self.uniq, dtype=object)
-        u = self._index.get_indexer(ex["code"].to_numpy(object)) if len(ex) else np.zeros(0, int)
+        u = positions(ex["code"].to_numpy(object), self.uniq) if len(ex) else np.zeros(0, int)
         n = np.where(u >= 0, self.counts[np.maximum(u, 0)] if len(self.counts) else 1, 1)
         rep = np.repeat(np.arange(len(ex)), n)
         within = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
@@ -223,8 +216,9 @@ def _split_codes(fpos: np.ndarray, cells: pd.Series | np.ndarray) -> pd.DataFram
         ex["code"] = ex["code"].str.strip()
         return ex
     parent = pc.list_parent_indices(lists).to_numpy()
-    code = pd.Series(pc.list_flatten(lists).to_numpy(zero_copy_only=False), dtype=object).str.strip()
-    return pd.DataFrame({"fpos": np.asarray(fpos)[parent], "code": code.to_numpy(object)})
+    # utf8_trim_whitespace strips what str.strip strips (frames.space_at_ends)
+    code = pc.utf8_trim_whitespace(pc.list_flatten(lists)).to_numpy(zero_copy_only=False)
+    return pd.DataFrame({"fpos": np.asarray(fpos)[parent], "code": code})
 
 
 def _slice(texts: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -302,10 +296,12 @@ def prepare_link(firms: pd.DataFrame, parcels: gpd.GeoDataFrame, links: pd.DataF
 
     # -- duplicates: rows repeating a credit code -------------------------------------------------
     has_uscc = uscc.notna()
-    dup = has_uscc & uscc.duplicated(keep="first")
-    first_pos = pd.Series(np.arange(n_f)).groupby(uscc.where(has_uscc, None).fillna("\0"), sort=False).transform("first")
+    first_pos, _ = first_positions(uscc.to_numpy(object))
+    if (~has_uscc).any():  # rows without a code share the first such row (they are never duplicates)
+        first_pos[~has_uscc.to_numpy()] = np.flatnonzero(~has_uscc.to_numpy())[0]
+    dup = has_uscc & (first_pos != np.arange(n_f))
     file_row = firms["file_row"] if "file_row" in firms else firms["source_row"]
-    first_file_row = file_row.to_numpy()[first_pos.to_numpy()]
+    first_file_row = file_row.to_numpy()[first_pos]
     active = ~dup.to_numpy()
     if dup.any():
         d = np.flatnonzero(dup.to_numpy())
@@ -320,8 +316,10 @@ def prepare_link(firms: pd.DataFrame, parcels: gpd.GeoDataFrame, links: pd.DataF
     # -- parcel-code index ---------------------------------------------------------------------------
     p_id = _text(parcels["parcel_id"]) if "parcel_id" in parcels else _none(len(parcels))
     code_to_pos = pd.DataFrame({"code": p_id, "ppos": np.arange(len(parcels))}).dropna(subset=["code"])
-    multi = code_to_pos["code"].value_counts()
-    multi = multi[multi > 1]
+    code_index = CodeIndex(code_to_pos)
+    several = code_index.counts > 1
+    multi = pd.Series(code_index.counts[several], index=pd.Index(code_index.uniq[several], dtype=object, name="code"),
+                      name="count")  # codes carried by several parcels → how many
     codes = firms["parcel_ids"] if "parcel_ids" in firms else pd.Series([""] * n_f)
     codes = codes.astype("object").where(codes.notna(), "")
     # text cells as they are (one C pass to check), anything else through str() as before
@@ -366,13 +364,13 @@ def prepare_link(firms: pd.DataFrame, parcels: gpd.GeoDataFrame, links: pd.DataF
                                    "x_occ": lm["x_occ"].to_numpy(float)})
 
     # -- landholder look-ups -------------------------------------------------------------------------
+    # the active rows' credit codes are distinct (a repeated code's later rows are not active)
     by_uscc = pd.Series(np.flatnonzero(active), index=uscc[active].to_numpy())
     by_uscc = by_uscc[by_uscc.index.notna()]
-    by_uscc = by_uscc[~by_uscc.index.duplicated()]
-    names_active = fname[active]
-    by_name = pd.Series(np.flatnonzero(active), index=names_active.to_numpy())
-    by_name = by_name[by_name.index.notna()]
-    by_name = by_name[~by_name.index.duplicated(keep=False)]  # ambiguous names never match
+    names_active = fname[active].to_numpy(object)
+    _, name_count = first_positions(names_active)
+    once = name_count == 1  # ambiguous names never match (a missing name counts 0)
+    by_name = pd.Series(np.flatnonzero(active)[once], index=names_active[once])
 
     # -- points --------------------------------------------------------------------------------------
     lon = pd.to_numeric(firms["lon"], errors="coerce").to_numpy(float) if "lon" in firms else np.full(n_f, np.nan)
@@ -408,7 +406,7 @@ def prepare_link(firms: pd.DataFrame, parcels: gpd.GeoDataFrame, links: pd.DataF
                    "codes": codes, "active": active, "first_file_row": first_file_row, "had_link": had_link,
                    "f_share": f_share, "f_occ": f_occ, "f_park": f_park.to_numpy(), "pt_ok": pt_ok, "px": px,
                    "py": py, "reported": reported, "from_uscc": from_uscc})
-    return LinkPlan(firms=firms, ft=ft, codes=CodeIndex(code_to_pos), multi=multi, link_pairs=link_pairs,
+    return LinkPlan(firms=firms, ft=ft, codes=code_index, multi=multi, link_pairs=link_pairs,
                     holders=Holders(by_uscc, by_name, frow), points=points, area_column=area_column, recs=recs)
 
 
@@ -446,21 +444,18 @@ def parcel_candidates(pt: Block, holders: Holders, points: pd.DataFrame | None) 
     "per_parcel": {"holder_frow", "holder_ok"}}``; pairs have method ``holder`` or ``hit``."""
     n = len(pt)
     idx = pd.RangeIndex(pt.offset, pt.offset + n)
-    h_uscc = pd.Series(pt["holder_uscc"], index=idx, dtype=object)
-    h_name = pd.Series(pt["holder_name"], index=idx, dtype=object)
-    holder_pos = h_uscc.map(holders.by_uscc)
-    name_match = h_name.map(holders.by_name)
-    holder_pos = holder_pos.where(holder_pos.notna(), name_match.where(h_uscc.isna() | holder_pos.isna()))
-    hp = holder_pos.dropna()
-    frames = [pd.DataFrame({"fpos": hp.to_numpy(int), "ppos": hp.index.to_numpy(int),
+    hf = np.full(n, np.nan)  # the holder's firm position: by credit code, else by a unique name
+    for col, look in (("holder_name", holders.by_name), ("holder_uscc", holders.by_uscc)):
+        at = positions(pt[col], look.index)
+        hf[at >= 0] = look.to_numpy(dtype=float)[at[at >= 0]]
+    hf_ok = np.isfinite(hf)
+    frames = [pd.DataFrame({"fpos": hf[hf_ok].astype(int), "ppos": idx.to_numpy()[hf_ok],
                             "method": "holder", "x_share": np.nan, "x_occ": np.nan, "a": np.nan})]
     if points is not None and len(points) and n:
         tree = shapely.STRtree(pt["geom"])
         qi, pi = tree.query(shapely.points(points["x"].to_numpy(), points["y"].to_numpy()), predicate="within")
         frames.append(pd.DataFrame({"fpos": points["fpos"].to_numpy(int)[qi], "ppos": pt.offset + pi,
                                     "method": "hit", "x_share": np.nan, "x_occ": np.nan, "a": pt["area"][pi]}))
-    hf = holder_pos.to_numpy(dtype=float)
-    hf_ok = np.isfinite(hf)
     frow = holders.frow
     hrow = np.where(hf_ok, frow[np.where(hf_ok, hf, 0).astype(int)] if len(frow) else 0, 0)
     return {"holder_pos": hf, "pairs": pd.concat(frames, ignore_index=True),
@@ -538,7 +533,10 @@ def firm_pairs(ft: Block, code_index: CodeIndex, multi: pd.Series, link_pairs: p
                            "method": pd.Series([], dtype=object), "x_share": pd.Series([], dtype=float),
                            "x_occ": pd.Series([], dtype=float)})
     order = {"link": 0, "code": 1, "point": 2, "holder": 3}
-    pairs["o"] = pairs["method"].map(order)
+    o = np.full(len(pairs), len(order))
+    for method, rank in order.items():
+        o[(pairs["method"] == method).to_numpy(bool)] = rank
+    pairs["o"] = o
     pairs["coded"] = (pairs["method"] == "code").to_numpy(bool)
     pairs = pairs.sort_values(["fpos", "ppos", "o"], kind="stable")
     # share information may sit on the link row while the code came from the cell: keep the first
@@ -687,7 +685,7 @@ def firm_totals(ft: Block, had_code: np.ndarray, pairs: pd.DataFrame) -> dict[st
     weight = np.where(land_mu[fp] > 0, lm / np.where(land_mu[fp] > 0, land_mu[fp], 1), np.nan) if len(fp) \
         else np.zeros(0)
     has_pairs = np.zeros(n, bool)
-    has_pairs[np.unique(fp)] = True
+    has_pairs[fp] = True
     cert_all = pd.Series(pairs["cert"].to_numpy(bool)).groupby(fp).all() if len(pp) else pd.Series(dtype=bool)
     land_source = np.full(n, None, dtype=object)
     land_source[has_pairs] = "polygon"
@@ -731,12 +729,13 @@ def firm_totals(ft: Block, had_code: np.ndarray, pairs: pd.DataFrame) -> dict[st
     main_attr = {c: np.full(n, None, dtype=object) for c in ("hu", "pid", "park_own", "pb", "county")}
     has_main = np.zeros(n, dtype=bool)
     if len(pairs):
-        main = pairs.assign(_f=fp).sort_values(["_f", "land_mu", "ppos"], ascending=[True, False, True]) \
-            .drop_duplicates("_f")
-        mf = main["_f"].to_numpy(int)
+        # each firm's pair with the most land (then the lowest parcel position); NaN land sorts last
+        order = np.lexsort((pp, -lm, fp))
+        first = order[np.r_[True, fp[order][1:] != fp[order][:-1]]]
+        mf = fp[first]
         has_main[mf] = True
         for c in main_attr:
-            main_attr[c][mf] = main[c].to_numpy(object)
+            main_attr[c][mf] = pairs[c].to_numpy(object)[first]
         linked_ids = join_groups(fp, pairs["pid"].to_numpy(object), n)
         any_holder = pd.Series(pairs["is_holder"].to_numpy(bool)).groupby(fp).any()
     else:

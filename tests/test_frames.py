@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parkland.frames import join_groups
+from parkland.frames import first_positions, join_groups, positions
 
 
 def test_join_groups_in_order_distinct_and_blank_free() -> None:
@@ -70,3 +70,43 @@ def test_objects_copies_python_backed_text_without_missing_values():
         assert out.tolist() == ["a", "b"]
         out[0] = "changed"
         assert s.tolist() == ["a", "b"]
+
+
+def test_positions_of_text_keys() -> None:
+    keys = np.array(["a", "b", "粤B", " c"], dtype=object)
+    vals = np.array(["b", None, "c", " c", "粤B", np.nan, "a", "b"], dtype=object)
+    assert positions(vals, keys).tolist() == [1, -1, -1, 3, 2, -1, 0, 1]
+    assert positions(np.array([None, None], dtype=object), keys).tolist() == [-1, -1]
+    assert positions(np.array([], dtype=object), keys).tolist() == []
+    assert positions(vals[:2], np.array([], dtype=object)).tolist() == [-1, -1]
+
+
+def test_positions_and_first_positions_agree_with_pandas_on_any_objects() -> None:
+    """Random mixes of text, missing values, numbers and a lone surrogate (which Arrow refuses: the
+    pandas path) give what pandas' hash tables give."""
+    rng = np.random.default_rng(7)
+    pool = np.array(["x", "y", "z", "长", "", " x", None, np.nan, 5, 5.0, "\ud800", "w"], dtype=object)
+    for trial in range(300):
+        kinds = pool if trial % 3 == 0 else pool[[0, 1, 2, 3, 4, 5, 6, 7, 11]]  # text only, two in three
+        vals = kinds[rng.integers(0, len(kinds), rng.integers(0, 40))]
+        keys = pd.unique(pd.Series(kinds[rng.integers(0, len(kinds), 8)], dtype=object).dropna())
+        at = {key: i for i, key in enumerate(keys)}  # Python's equality: 5 and 5.0 are one key
+        expect = [-1 if pd.isna(x) else at.get(x, -1) for x in vals]
+        assert positions(vals, keys).tolist() == expect
+        first, count = first_positions(vals)
+        s = pd.Series(vals, dtype=object)
+        ok = s.notna().to_numpy()
+        exp_first = np.arange(len(vals))
+        exp_count = np.zeros(len(vals), int)
+        if ok.any():
+            grp = s[ok].groupby(pd.factorize(s[ok])[0])
+            exp_first[ok] = pd.Series(np.flatnonzero(ok)).groupby(pd.factorize(s[ok])[0]).transform("first")
+            exp_count[ok] = grp.transform("size").to_numpy()
+        assert first.tolist() == exp_first.tolist()
+        assert count.tolist() == exp_count.tolist()
+
+
+def test_first_positions_hand_case() -> None:
+    first, count = first_positions(np.array(["b", "a", None, "b", "c", "a", "b"], dtype=object))
+    assert first.tolist() == [0, 1, 2, 0, 4, 1, 0]
+    assert count.tolist() == [3, 2, 0, 3, 1, 2, 3]
