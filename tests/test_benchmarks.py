@@ -73,3 +73,20 @@ def test_bench_outputs_prints_old_beside_new(tmp_path):
     # both output folders were written in full
     for lane in ("one", "two"):
         assert (tmp_path / "bench-outputs-2000" / lane / "summary.json").is_file()
+
+
+def test_byte_compile_writes_current_bytecode_for_every_module():
+    """run.py byte-compiles parkland as pip does: a cached module for each source file, even under
+    PYTHONDONTWRITEBYTECODE (which only stops the import system from writing)."""
+    import importlib.util
+
+    from run import byte_compile
+
+    import parkland
+
+    assert byte_compile() is True
+    pkg = Path(parkland.__file__).parent
+    for src in pkg.rglob("*.py"):
+        cached = Path(importlib.util.cache_from_source(str(src)))
+        assert cached.is_file(), src
+        assert cached.stat().st_mtime >= src.stat().st_mtime - 1, src
