@@ -194,6 +194,30 @@ def _tune_process() -> None:
 
 
 def _do_assess(kw: dict[str, Any]) -> None:
+    from .parallel import drop_prefetched
+
+    try:
+        _prefetch_firms(kw)
+        _assess_and_write(kw)
+    finally:
+        drop_prefetched()  # not claimed when the run failed before reading the firm table
+
+
+def _prefetch_firms(kw: dict[str, Any]) -> None:
+    """Start reading the firm table in a second process before the vector stack (geopandas, GDAL,
+    pyproj) and the pipeline are imported here; ``assess`` claims the reader (``parallel.claim``) where it
+    would otherwise start it. Only for the single-machine engine with both inputs given as files."""
+    firms, parcels, sheet = kw.get("firms"), kw.get("parcels"), kw.get("firms_sheet")
+    if kw.get("engine", "pandas") != "pandas" or not all(
+            isinstance(x, (str, os.PathLike)) and Path(x).is_file() for x in (firms, parcels)):
+        return
+    from .io.firms import read_firms
+    from .parallel import prefetch, read_key
+
+    prefetch(read_key("read_firms", firms, sheet), lambda: read_firms(firms, sheet=sheet))
+
+
+def _assess_and_write(kw: dict[str, Any]) -> None:
     from .pipeline import STAGES, assess
     from .report.output import EarlyFiles
 

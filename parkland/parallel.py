@@ -153,3 +153,37 @@ def fork_call(fn: Callable[[], Any]) -> Forked:
     """Start ``fn()`` in a forked child process; ``.result()`` gives its return value. Raises
     :class:`ForkFailed` when the OS cannot fork."""
     return Forked(fn)
+
+
+def read_key(what: str, path: Any, *options: Any) -> tuple:
+    """The key under which a reader's call on ``path`` is prefetched and claimed."""
+    return (what, os.path.realpath(os.fspath(path)), *options)
+
+
+#: calls started ahead of time by :func:`prefetch`, by key, until :func:`claim` takes them
+_PREFETCHED: dict[tuple, Forked] = {}
+
+
+def prefetch(key: tuple, fn: Callable[[], Any]) -> bool:
+    """Start ``fn()`` in a forked child now, for :func:`claim` with the same ``key`` to take later (the
+    command starts reading the firm table before it has imported the vector stack). False when nothing
+    was started: forking is not safe here (:func:`can_fork`), or it failed."""
+    if key in _PREFETCHED or not can_fork():
+        return False
+    try:
+        _PREFETCHED[key] = fork_call(fn)
+    except ForkFailed:
+        return False
+    return True
+
+
+def claim(key: tuple) -> Forked | None:
+    """The call :func:`prefetch` started under ``key`` (now the caller's to wait for or cancel), or None."""
+    return _PREFETCHED.pop(key, None)
+
+
+def drop_prefetched() -> None:
+    """Stop and reap every prefetched call nobody claimed (a run that failed before reading its input)."""
+    while _PREFETCHED:
+        _, job = _PREFETCHED.popitem()
+        job.cancel()

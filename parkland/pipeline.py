@@ -288,15 +288,18 @@ def assess(
         return loaded.frame
 
     from .io.overrides import read_overrides
-    from .parallel import ChildFailed, ForkFailed, can_fork, fork_call
+    from .parallel import ChildFailed, ForkFailed, can_fork, claim, fork_call, read_key
 
     def a_file(obj: Any) -> bool:
         return isinstance(obj, (str, os.PathLike)) and Path(obj).is_file()
 
     # the firm table is read by a second process while this one reads and measures the parcel layer (two
     # files on two cores); its rows and records come back the same as when read here, in the same places
-    firm_job = None
-    if a_file(firms) and a_file(parcels) and can_fork():
+    firm_job = claim(read_key("read_firms", firms, firms_sheet)) if a_file(firms) else None  # the command's
+    if firm_job is not None and not (a_file(parcels) and can_fork()):
+        firm_job.cancel()  # (started before the parcel layer was known to be a file): read in order here
+        firm_job = None
+    elif firm_job is None and a_file(firms) and a_file(parcels) and can_fork():
         with contextlib.suppress(ForkFailed):  # no fork (memory, process limit): read it here, in order
             firm_job = fork_call(lambda: read_firms(firms, sheet=firms_sheet))
     parcels_read = False

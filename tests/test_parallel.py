@@ -182,3 +182,80 @@ def test_no_stray_reader_after_a_parcel_error(small_park, tmp_path, monkeypatch,
     with pytest.raises(InputError) as err:  # the error is kept alive here, as a REPL would
         assess(empty, small_park["firms"], parcels_layer="zongdi")
     assert _children() <= before and "宗地" in str(err.value)
+
+
+def test_prefetch_claim_and_drop(alone) -> None:
+    from parkland import parallel
+
+    key = parallel.read_key("read_firms", __file__, None)
+    assert key == ("read_firms", os.path.realpath(__file__), None)
+    assert parallel.prefetch(key, lambda: os.getpid()) is True
+    assert parallel.prefetch(key, lambda: 0) is False  # one call per key
+    job = parallel.claim(key)
+    assert job is not None and parallel.claim(key) is None  # claimed once
+    assert job.result() not in (os.getpid(), 0)
+    # an unclaimed call is stopped and reaped
+    assert parallel.prefetch(("slow",), lambda: time.sleep(30))
+    slow = parallel._PREFETCHED[("slow",)]
+    pid = slow._pid
+    started = time.perf_counter()
+    parallel.drop_prefetched()
+    assert parallel.claim(("slow",)) is None and time.perf_counter() - started < 5
+    assert slow._pid is None  # reaped
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # no such child any more
+
+
+def test_the_command_reads_the_firm_table_ahead_and_assess_claims_it(small_park, tmp_path, monkeypatch,
+                                                                   alone) -> None:
+    from click.testing import CliRunner
+
+    from parkland import parallel
+    from parkland.cli import main
+
+    started: list[tuple] = []
+    claimed: list[object] = []
+    real_prefetch, real_claim = parallel.prefetch, parallel.claim
+    monkeypatch.setattr(parallel, "prefetch", lambda key, fn: started.append(key) or real_prefetch(key, fn))
+    monkeypatch.setattr(parallel, "claim", lambda key: claimed.append(real_claim(key)) or claimed[-1])
+    args = ["assess", "--parcels", str(small_park["parcels"]), "--parcels-layer", "zongdi", "--firms",
+            str(small_park["firms"]), "--links", str(small_park["links"]), "--out", str(tmp_path / "a")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert started == [("read_firms", os.path.realpath(small_park["firms"]), None)]
+    assert len(claimed) == 1 and claimed[0] is not None  # assess took the running reader
+    assert parallel._PREFETCHED == {}
+    # the same folder as a run that reads the firm table in order, in this process
+    monkeypatch.setenv("PARKLAND_JOBS", "1")
+    res = CliRunner().invoke(main, [*args[:-1], str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    for name in ("firms.csv", "reconciliation.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_prefetched_reader_is_cancelled_when_the_parcels_are_a_frame(small_park, alone) -> None:
+    """assess reads in order (here) when the parcel layer is not a file: the prefetched child is stopped."""
+    import geopandas as gpd
+
+    from parkland import parallel
+
+    key = parallel.read_key("read_firms", small_park["firms"], None)
+    assert parallel.prefetch(key, lambda: time.sleep(30))
+    layer = gpd.read_file(small_park["parcels"], layer="zongdi")
+    started = time.perf_counter()
+    a = assess(layer, small_park["firms"], links=small_park["links"])
+    assert len(a.firms) > 0 and time.perf_counter() - started < 20
+    assert parallel.claim(key) is None
+
+
+def test_importing_the_command_does_not_load_the_vector_stack() -> None:
+    """`parkland assess` can start its firm reader before geopandas, GDAL and pyproj are imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys, parkland, parkland.cli, parkland.io.firms; "
+            "print(sorted(m for m in ('geopandas', 'pyogrio', 'pyproj', 'shapely') if m in sys.modules)); "
+            "print(parkland.assess.__module__, parkland.read_parcels.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "parkland.pipeline parkland.io.parcels"
