@@ -108,6 +108,14 @@ def first_positions(values: Any) -> tuple[np.ndarray, np.ndarray]:
     return first_pos, count
 
 
+def factorized(s: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a column (−1: missing) and its distinct values as Python objects, in order of
+    appearance (``sort``: in the order a groupby on the column sorts them). Text held in Arrow is
+    factorised as it is, without a round trip through Python strings."""
+    codes, uniq = pd.factorize(s if isinstance(s.dtype, pd.StringDtype) else s.astype(object), sort=sort)
+    return codes, np.asarray(uniq, dtype=object)
+
+
 def join_groups(keys: np.ndarray, values: np.ndarray, n: int, sep: str = ";", *, distinct: bool = True) -> np.ndarray:
     """For group keys 0..n-1, the non-empty values of each group joined by ``sep`` in the order given
     ("" for an empty group); ``distinct`` drops repeats within a group.

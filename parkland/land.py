@@ -76,6 +76,7 @@ import pyarrow.compute as pc
 
 from parkland import recon
 from parkland.errors import PolicyError
+from parkland.frames import factorized, positions
 from parkland.indicators import ABSURD_PER_MU, absurd_values
 from parkland.io.values import to_text
 from parkland.recon import Loaded
@@ -408,46 +409,59 @@ def _parcel_industry(parcels: pd.DataFrame, fi: dict[str, pd.DataFrame] | None, 
                      t: dict[str, Any]) -> pd.DataFrame:
     """The parcel side of :func:`parcel_industry` on any slice of the parcels (with the pairs of its parcels)."""
     idx = parcels.index
-    far = pd.Series(np.nan, index=idx)
-    code = pd.Series(None, index=idx, dtype=object)
-    src = pd.Series("", index=idx, dtype=object)
+    n = len(parcels)
+    far = np.full(n, np.nan)
+    code = np.full(n, None, dtype=object)
+    src = np.full(n, "", dtype=object)
     edition = t["industry_edition"]
     if fi is not None:
-        # landholder
-        holder_far = pd.Series(np.nan, index=idx)
-        holder_code = pd.Series(None, index=idx, dtype=object)
+        # landholder (each look-up is what Series.map does: the key's position in the table's index)
+        holder_at = np.full(n, -1, dtype=np.int64)
+        by_row = fi["by_row"]
         if "holder_firm_row" in parcels.columns:
-            hr = pd.to_numeric(parcels["holder_firm_row"], errors="coerce")
-            by_row = fi["by_row"]
-            holder_code = hr.map(by_row["c"]).astype(object)
-            holder_far = hr.map(by_row["far"]).astype("float64")
+            holder_at = by_row.index.get_indexer(pd.to_numeric(parcels["holder_firm_row"], errors="coerce"))
+        holder_code = _take(by_row["c"].to_numpy(object), holder_at, None)
+        holder_far = _take(by_row["far"].to_numpy("float64"), holder_at, np.nan)
         if "holder_uscc" in parcels.columns and fi["by_uscc"] is not None:
             by_uscc = fi["by_uscc"]
-            hu = parcels["holder_uscc"].astype(object)
-            miss = holder_code.isna()
-            holder_code = holder_code.where(~miss, hu.map(by_uscc["_c02"]).astype(object))
-            holder_far = holder_far.where(~miss, hu.map(by_uscc["_far"]).astype("float64"))
-        ok = holder_code.notna()
+            miss = pd.isna(holder_code)
+            at = positions(parcels["holder_uscc"].astype(object), by_uscc.index)
+            holder_code = np.where(miss, _take(by_uscc["_c02"].to_numpy(object), at, None), holder_code)
+            holder_far = np.where(miss, _take(by_uscc["_far"].to_numpy("float64"), at, np.nan), holder_far)
+        ok = ~pd.isna(holder_code)
         code[ok], far[ok], src[ok] = holder_code[ok], holder_far[ok], "holder"
         # strictest linked firm
         if pairs is not None and len(pairs) and "source_row" in parcels.columns:
-            p = pairs[["firm_row", "parcel_row"]].copy()
-            p = p.merge(fi["fr"], on="firm_row", how="inner")
-            p = p[p["c"].notna()].sort_values(["parcel_row", "far", "c"], ascending=[True, False, True],
-                                              na_position="last")
-            best = p.drop_duplicates("parcel_row").set_index("parcel_row")
-            prow = pd.to_numeric(parcels["source_row"], errors="coerce")
-            fc, ff = prow.map(best["c"]).astype(object), prow.map(best["far"]).astype("float64")
-            use = code.isna() & fc.notna()
+            fr = fi["fr"]
+            at = pd.Index(fr["firm_row"]).get_indexer(pairs["firm_row"])  # the inner join on firm_row
+            c = _take(fr["c"].to_numpy(object), at, None)
+            keep = (at >= 0) & ~pd.isna(c)
+            prow, c = pairs["parcel_row"].to_numpy()[keep], c[keep]
+            f = fr["far"].to_numpy("float64")[at[keep]]
+            # parcel_row ascending, far descending, code ascending (missing last), stable: a parcel's first
+            # pair names its strictest firm
+            ccode = pd.factorize(c, sort=True)[0]
+            o = np.lexsort((ccode, np.where(np.isnan(f), np.inf, -f), prow))
+            first = o[~pd.Index(prow[o]).duplicated()]
+            best = pd.Index(prow[first]).get_indexer(pd.to_numeric(parcels["source_row"], errors="coerce"))
+            fc, ff = _take(c[first], best, None), _take(f[first], best, np.nan)
+            use = pd.isna(code) & ~pd.isna(fc)
             code[use], far[use], src[use] = fc[use], ff[use], "firm"
     if "industry_code" in parcels.columns:
         own = to_gbt2002(parcels["industry_code"], edition)
-        use = code.isna() & own.notna()
-        code[use] = own[use]
-        far[use] = own[use].map(far_table(t)).astype("float64")
+        use = (pd.isna(code) & own.notna().to_numpy())
+        code[use] = own.to_numpy(object)[use]
+        far[use] = own[use].map(far_table(t)).astype("float64").to_numpy()
         src[use] = "parcel"
-    return pd.DataFrame({"control_code_2002": code.where(code.notna(), None), "control_source": src,
-                         "far_min": far.astype("float64")}, index=idx)
+    code[pd.isna(code)] = None
+    return pd.DataFrame({"control_code_2002": pd.Series(code, index=idx, dtype=object),
+                         "control_source": pd.Series(src, index=idx, dtype=object),
+                         "far_min": pd.Series(far, index=idx, dtype="float64")}, index=idx)
+
+
+def _take(values: np.ndarray, at: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[at]`` with ``missing`` where ``at`` is −1 (a key not found)."""
+    return np.append(values, np.array([missing], dtype=values.dtype))[at]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -543,19 +557,35 @@ def _firms_on(out: pd.DataFrame, pairs: pd.DataFrame | None, ctx: DiagnosisConte
     """Per parcel: linked firms (pairs), how many halted, with all-zero figures, any dropped, the worst drop;
     and ``firm_n`` (firm_count, else the linked count)."""
     idx = out.index
-    prow = pd.Series(_rows(out), index=idx)
-    r = {"linked": pd.Series(0, index=idx, dtype="int64"), "halted_n": pd.Series(0, index=idx, dtype="int64"),
-         "zero_n": pd.Series(0, index=idx, dtype="int64"), "drop_any": pd.Series(False, index=idx),
-         "worst_drop": pd.Series(np.nan, index=idx)}
+    n = len(out)
+    linked, halted_n, zero_n = (np.zeros(n, dtype="int64") for _ in range(3))
+    drop_any, worst_drop = np.zeros(n, dtype=bool), np.full(n, np.nan)
     if ctx.stopped is not None and pairs is not None and len(pairs):
-        p = pairs[["firm_row", "parcel_row"]].drop_duplicates().merge(ctx.stopped, on="firm_row", how="inner")
-        p["halted"] = p["zero"] | p["dropped"]
-        g = p.groupby("parcel_row")
-        r["linked"] = prow.map(g.size()).fillna(0).astype("int64")
-        r["halted_n"] = prow.map(g["halted"].sum()).fillna(0).astype("int64")
-        r["zero_n"] = prow.map(g["zero"].sum()).fillna(0).astype("int64")
-        r["drop_any"] = prow.map(g["dropped"].any()).fillna(False).astype(bool)
-        r["worst_drop"] = prow.map(p[p["dropped"]].groupby("parcel_row")["drop"].min()).astype("float64")
+        p = pairs[["firm_row", "parcel_row"]].drop_duplicates()
+        st = ctx.stopped  # one row per firm_row: the pairs' firms looked up by position (an inner join)
+        at = pd.Index(st["firm_row"]).get_indexer(p["firm_row"])
+        hit = at >= 0
+        at = at[hit]
+        zero, dropped = st["zero"].to_numpy(bool)[at], st["dropped"].to_numpy(bool)[at]
+        drop = st["drop"].to_numpy("float64")[at]
+        codes, parcel_rows = pd.factorize(p["parcel_row"].to_numpy()[hit])  # missing parcel_row: −1, no group
+        ok = codes >= 0
+        codes, zero, dropped, drop = codes[ok], zero[ok], dropped[ok], drop[ok]
+        g = len(parcel_rows)
+        pos = pd.Index(parcel_rows).get_indexer(_rows(out))
+        there = pos >= 0
+        pos = pos[there]
+        linked[there] = np.bincount(codes, minlength=g)[pos]
+        halted_n[there] = np.bincount(codes[zero | dropped], minlength=g)[pos]
+        zero_n[there] = np.bincount(codes[zero], minlength=g)[pos]
+        drop_any[there] = (np.bincount(codes[dropped], minlength=g) > 0)[pos]
+        worst = pd.Series(drop[dropped]).groupby(codes[dropped]).min()
+        wg = np.full(g, np.nan)
+        wg[worst.index.to_numpy()] = worst.to_numpy()
+        worst_drop[there] = wg[pos]
+    r = {"linked": pd.Series(linked, index=idx), "halted_n": pd.Series(halted_n, index=idx),
+         "zero_n": pd.Series(zero_n, index=idx), "drop_any": pd.Series(drop_any, index=idx),
+         "worst_drop": pd.Series(worst_drop, index=idx)}
     if "firm_count" in out.columns:
         firm_n = _col(out, "firm_count").fillna(0)
         r["firm_n"] = firm_n.where(firm_n > 0, r["linked"].astype("float64"))
@@ -571,9 +601,11 @@ def park_tax_sums(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Diagno
         return None
     has_firm = ~(_firms_on(parcels, pairs, ctx)["firm_n"] <= 0)
     tax_wan, area_mu = _col(parcels, "tax_wan"), _col(parcels, "area_mu")
-    park = parcels["park"].astype(object).where(parcels["park"].notna(), None)
-    base = has_firm & tax_wan.notna() & (area_mu > 0) & park.notna()
-    return pd.DataFrame({"park": park[base], "tax": tax_wan[base], "mu": area_mu[base]}).groupby("park").sum()
+    codes, parks = factorized(parcels["park"], sort=True)  # in the order groupby sorts the parks
+    base = (has_firm & tax_wan.notna() & (area_mu > 0)).to_numpy() & (codes >= 0)
+    sums = pd.DataFrame({"tax": tax_wan.to_numpy()[base], "mu": area_mu.to_numpy()[base]}).groupby(codes[base]).sum()
+    sums.index = pd.Index(parks[sums.index.to_numpy()], dtype=object, name="park")
+    return sums
 
 
 def park_averages(sums: list[pd.DataFrame | None]) -> pd.Series | None:
@@ -786,8 +818,10 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
         detail["LOW_REVENUE"] = lambda s: ["亩均营业收入", _num(s(rev_mu)), "万元/亩，低于" + _fmt(thr_rev) + "万元/亩"]
     park_avg = pd.Series(np.nan, index=idx)
     if "park" in out.columns and ctx.park_avg is not None:
-        park = out["park"].astype(object).where(out["park"].notna(), None)
-        park_avg = park.map(ctx.park_avg).astype("float64")
+        codes, parks = factorized(out["park"])  # each park looked up once (what Series.map does)
+        at = ctx.park_avg.index.get_indexer(pd.Index(parks, dtype=object))
+        avg = _take(ctx.park_avg.to_numpy("float64"), at, np.nan)
+        park_avg = pd.Series(np.append(avg, np.nan)[codes], index=idx)
     frac = float(t["park_tax_fraction"])
     reasons["LOW_TAX_PARK"] = has_firm & (tax_mu < frac * park_avg)
     detail["LOW_TAX_PARK"] = lambda s: ["亩均税收", _num(s(tax_mu)), "万元/亩，低于园区亩均税收", _num(s(park_avg)),
@@ -845,12 +879,15 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
             ("HUZHOU_BUILT_NOT_OPERATING", built & (no_firm | stopped), "已建成但无企业投产或企业已停产"),
             ("HUZHOU_OPERATING_BELOW_STANDARD", has_firm & ~stopped & money_low, "已投产但亩均效益未达标"),
         ]
-        kind = pd.Series("", index=idx, dtype=object)
+        kind = np.full(n, "", dtype=object)
+        free = np.ones(n, dtype=bool)  # no kind yet
         for code, mask, text in kinds:
-            m = mask.fillna(False).astype(bool) & kind.eq("")
+            m = mask.fillna(False).astype(bool).to_numpy() & free
+            free &= ~m
             kind[m] = code
-            reasons[code] = m
+            reasons[code] = pd.Series(m, index=idx)
             detail[code] = "湖州五类：" + REASON_LABELS[code][0] + "（" + text + "）"
+        kind = pd.Series(kind, index=idx, dtype=object)
     else:
         kind = pd.Series("", index=idx, dtype=object)
 

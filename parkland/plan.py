@@ -135,7 +135,7 @@ import numpy as np
 import pandas as pd
 
 from parkland.errors import PolicyError
-from parkland.frames import join_groups, objects
+from parkland.frames import factorized, join_groups, objects
 
 KINDS = ("idle", "vacant", "stopped", "low_efficiency")
 TIERS = {
@@ -209,11 +209,15 @@ def plan_config(plan_cfg: Mapping[str, Any] | None = None) -> dict[str, Any]:
 def _reasons(parcels: pd.DataFrame) -> pd.Series:
     if "flag_reasons" not in parcels:
         return pd.Series("", index=parcels.index, dtype=object)
+    if parcels["flag_reasons"].dtype == pd.StringDtype("pyarrow", na_value=np.nan):
+        return parcels["flag_reasons"].fillna("")  # already the text the conversion below gives
     return parcels["flag_reasons"].astype(object).where(parcels["flag_reasons"].notna(), "").astype(str)
 
 
 def _has(reasons: pd.Series, pattern: str) -> pd.Series:
     """Reason list (';'-joined) contains a code matching the regex ``pattern`` (whole code)."""
+    if pattern.isalnum() or pattern.replace("_", "").isalnum():  # one literal code: a plain substring test
+        return (";" + reasons + ";").str.contains(f";{pattern};", regex=False)
     return reasons.str.contains(rf"(?:^|;)(?:{pattern})(?:;|$)", regex=True)
 
 
@@ -236,6 +240,22 @@ def _obj(frame: pd.DataFrame, column: str) -> np.ndarray:
     return objects(frame[column])
 
 
+def _park_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The park column's codes and parks (:func:`parkland.frames.factorized`, sorted as a groupby sorts
+    them); all −1 without a park column."""
+    if "park" not in frame:
+        return np.full(len(frame), -1, dtype=np.int64), np.empty(0, dtype=object)
+    return factorized(frame["park"], sort=True)
+
+
+def _park_sums(codes: np.ndarray, parks: np.ndarray, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Σ of each column per park (rows with a park), pandas' own group sums, indexed by park (sorted)."""
+    has = codes >= 0
+    s = pd.DataFrame({k: v[has] for k, v in columns.items()}).groupby(codes[has]).sum()
+    s.index = pd.Index(parks[s.index.to_numpy()], dtype=object, name="park")
+    return s
+
+
 def _firm_stopped(firms: pd.DataFrame) -> pd.Series:
     """True where a firm counts as stopped (see the module docstring)."""
     if "stopped" in firms:
@@ -255,6 +275,7 @@ def _firms_on_parcels(firms: pd.DataFrame | None, pairs: pd.DataFrame | None, se
     if firms is None or pairs is None or len(pairs) == 0 or len(firms) == 0:
         return pd.DataFrame(columns=out_cols, index=pd.Index([], name="parcel_row"))
     p = pairs[["firm_row", "parcel_row"]].dropna().astype("int64").drop_duplicates()
+    firms = firms[[c for c in ("source_row", "name", "stopped", "grade", *_FIRM_FIGURES) if c in firms]]
     if only is not None:
         p = p[p["parcel_row"].isin(only)]
         firms = firms[firms["source_row"].isin(p["firm_row"])]
@@ -719,8 +740,7 @@ def _all_land(parcels: pd.DataFrame | None, fig: str, by: str | None = None):
                       "f": _num(parcels, fig).fillna(0.0).to_numpy()})
     if by is None:
         return _ratio(d["f"].sum(), d["a"].sum())
-    d["park"] = _obj(parcels, "park")
-    s = d.groupby("park", sort=True)[["f", "a"]].sum()
+    s = _park_sums(*_park_codes(parcels), {"f": d["f"].to_numpy(), "a": d["a"].to_numpy()})
     return (s["f"] / s["a"].where(s["a"] != 0)).astype(float)
 
 
@@ -826,7 +846,7 @@ def scenario(
     sel = parcels["source_row"].astype("int64").isin(rows).to_numpy()
     area = _num(parcels, "area_mu").fillna(0.0).to_numpy()
     firms = _num(parcels, "firm_count", 0.0).fillna(0.0).to_numpy()
-    park = _obj(parcels, "park")
+    pcodes, parks = _park_codes(parcels)
     total_area = float(area.sum())
     out: dict[str, Any] = {"basis": basis, "selected_mu": float(area[sel].sum()), "parcels": int(sel.sum())}
     rates: dict[str, Any] = {}
@@ -834,11 +854,12 @@ def scenario(
         f = _num(parcels, fig).fillna(0.0).to_numpy()
         if basis == "park_average":
             ref = (firms > 0) & ~sel
-            d = pd.DataFrame({"park": park[ref], "f": f[ref], "a": area[ref]})
-            s = d.groupby("park", sort=True, dropna=True)[["f", "a"]].sum()
+            s = _park_sums(np.where(ref, pcodes, -1), parks, {"f": f, "a": area})
             park_rate = (s["f"] / s["a"].where(s["a"] != 0)).dropna()
             city_rate = _ratio(f[ref].sum(), area[ref].sum())
-            r = pd.Series(park, dtype=object).map(park_rate).astype(float).fillna(city_rate).to_numpy()
+            by_code = np.full(len(parks) + 1, np.nan)  # each parcel's park rate (the last: no park)
+            by_code[pd.Index(parks, dtype=object).get_indexer(park_rate.index)] = park_rate.to_numpy(float)
+            r = pd.Series(by_code[pcodes], dtype=float).fillna(city_rate).to_numpy()
             for p_name, v in park_rate.items():
                 rates.setdefault(str(p_name), {})[ind] = float(v)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parkland.frames import first_positions, join_groups, positions
+from parkland.frames import factorized, first_positions, join_groups, positions
 
 
 def test_join_groups_in_order_distinct_and_blank_free() -> None:
@@ -110,3 +110,14 @@ def test_first_positions_hand_case() -> None:
     first, count = first_positions(np.array(["b", "a", None, "b", "c", "a", "b"], dtype=object))
     assert first.tolist() == [0, 1, 2, 0, 4, 1, 0]
     assert count.tolist() == [3, 2, 0, 3, 1, 2, 3]
+
+
+def test_factorized_text_and_objects() -> None:
+    for s in (pd.Series(["乙", None, "甲", "乙"], dtype="str"), pd.Series(["乙", None, "甲", "乙"], dtype=object),
+              pd.Series(["乙", np.nan, "甲", "乙"], dtype=object)):
+        codes, uniq = factorized(s)
+        assert codes.tolist() == [0, -1, 1, 0] and uniq.tolist() == ["乙", "甲"] and uniq.dtype == object
+        codes, uniq = factorized(s, sort=True)
+        assert uniq.tolist() == sorted(["乙", "甲"]) and uniq[codes[0]] == "乙" and codes[1] == -1
+    codes, uniq = factorized(pd.Series([3, 1, 3]))
+    assert codes.tolist() == [0, 1, 0] and uniq.tolist() == [3, 1]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from parkland.frames import positions
 from parkland.scoring.methods import TrackScore, inverse_part
 from parkland.scoring.policy import Policy, load_policy
 
@@ -40,7 +41,7 @@ def consequences(firms: pd.DataFrame, policy: Policy | str) -> pd.DataFrame:
     """The ``consequence_<name>`` columns for the graded frame (see the module docstring)."""
     policy = load_policy(policy)
     names = [*policy.grading.grades, "T"]
-    codes = pd.Categorical(firms["grade"].astype(object), categories=names).codes
+    codes = positions(firms["grade"], names)  # −1: no grade of the policy
     out = {}
     for c in policy.consequences:
         rates = np.array([c.rates.get(g, 0.0) for g in names] + [np.nan])  # code −1 (no grade) → NaN
@@ -67,8 +68,7 @@ def gaps(firms: pd.DataFrame, policy: Policy | str, scores: dict[str, TrackScore
     K = len(grades)
     n = len(firms)
     gidx = {g: i for i, g in enumerate(grades)}
-    grade = firms["grade"].astype(object)
-    gi = grade.map(gidx).fillna(-1).astype(np.int64).to_numpy()
+    gi = positions(firms["grade"], list(gidx))  # −1: none
     score = firms["score"].to_numpy(dtype=float)
     graded = (firms["status"].astype(object).to_numpy() == "graded") & np.isfinite(score) & ~vetoed
     key = gid.astype(np.int64) * K + gi
@@ -88,6 +88,7 @@ def gaps(firms: pd.DataFrame, policy: Policy | str, scores: dict[str, TrackScore
            "gap_score": np.where(sel, dscore, np.nan)}
     track = firms["track"].astype(object).to_numpy()
     factor = firms["weight_factor"].to_numpy(dtype=float)
+    in_track: dict[str, np.ndarray] = {}
     for ind in GAP_INDICATORS:
         gap = np.full(n, np.nan)
         col = f"part_{ind}"
@@ -95,7 +96,9 @@ def gaps(firms: pd.DataFrame, policy: Policy | str, scores: dict[str, TrackScore
             rule = next((r for r in t.indicators if r.key == ind), None)
             if rule is None or t.name not in scores:
                 continue
-            rows = sel & (track == t.name) & np.isfinite(dscore)
+            if t.name not in in_track:
+                in_track[t.name] = sel & (track == t.name) & np.isfinite(dscore)
+            rows = in_track[t.name]
             if not rows.any():
                 continue
             st = scores[t.name].stats[ind]

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from parkland import recon
-from parkland.frames import object_series, objects
+from parkland.frames import object_series, objects, positions
 from parkland.recon import Loaded
 from parkland.schema import INDICATORS, SUMMABLE
 from parkland.scoring.methods import TrackScore, score_track
@@ -124,19 +124,22 @@ def classify(firms: pd.DataFrame, policy: Policy | str, *, as_of=None) -> pd.Dat
     n = len(firms)
     st_in = _col(firms, "status")
     rs_in = _col(firms, "status_reason")
-    st = st_in.astype(object).where(st_in.notna(), None)
-    assessable = (st.isna() | st.isin(["graded", "exempt"])
-                  | (st.eq("not_graded") & rs_in.astype(object).where(rs_in.notna(), "pending").eq("pending")))
-    assessable = assessable.to_numpy(dtype=bool)
-    status = objects(st_in)
+    status = objects(st_in)  # None for every missing value: == on it is plain element comparison
     reason = objects(rs_in)
+    assessable = ((status == None) | (status == "graded") | (status == "exempt")  # noqa: E711
+                  | ((status == "not_graded") & ((reason == None) | (reason == "pending"))))  # noqa: E711
+    assessable = np.asarray(assessable, dtype=bool)
     exempt_code = np.full(n, "", dtype=object)
 
     # 1. exemption decided by an objection review
-    ov = _col(firms, "override_exempt", False).fillna(False).astype(bool).to_numpy() & assessable
-    ov_reason = "exempt by review: " + _col(firms, "override_exempt_reason", "").fillna("").astype(str)
+    if "override_exempt" in firms.columns:
+        ov = firms["override_exempt"].fillna(False).astype(bool).to_numpy() & assessable
+    else:
+        ov = np.zeros(n, dtype=bool)
+    if ov.any():  # the reason text only on the rows it is for (element-wise)
+        ov_reason = "exempt by review: " + _col(firms, "override_exempt_reason", "")[ov].fillna("").astype(str)
+        reason[ov] = ov_reason.to_numpy(dtype=object)
     status[ov] = "exempt"
-    reason[ov] = ov_reason.to_numpy(dtype=object)[ov]
     exempt_code[ov] = "OVERRIDE"
     active = assessable & ~ov
 
@@ -381,6 +384,15 @@ def _merged_values(firms: pd.DataFrame, cls: pd.DataFrame, indicators: list[str]
     return vals
 
 
+def _key_text(key: pd.Series) -> np.ndarray:
+    """The key column as text ("" when missing), as ``astype(str)`` writes it."""
+    k = objects(key)
+    k[pd.isna(k)] = ""
+    if pd.api.types.infer_dtype(k, skipna=False) in ("string", "empty"):
+        return k
+    return key.astype(object).where(key.notna(), "").astype(str).to_numpy(dtype=object)
+
+
 def _records(firms: pd.DataFrame, mask: np.ndarray, code: str, zh, en, *, column=None) -> pd.DataFrame:
     """Reconciliation records (action ``kept``) for the rows in ``mask``, built column-wise in the types
     of :mod:`parkland.recon` (fast for tens of thousands of rows)."""
@@ -404,10 +416,46 @@ def _records(firms: pd.DataFrame, mask: np.ndarray, code: str, zh, en, *, column
         "source": obj(np.full(m, "firms", dtype=object)),
         "source_row": pd.to_numeric(_col(sub, "source_row"), errors="coerce").astype("Int64").to_numpy(),
         "file_row": pd.to_numeric(_col(sub, "file_row"), errors="coerce").astype("Int64").to_numpy(),
-        "key": obj(key.astype(object).where(key.notna(), "").astype(str).to_numpy(dtype=object)),
+        "key": obj(_key_text(key)),
         "column": obj(text(column)), "problem_code": obj(np.full(m, code, dtype=object)),
         "problem_zh": obj(text(zh)), "problem_en": obj(text(en)), "action": obj(np.full(m, "kept", dtype=object))})
     return out[recon.COLUMNS]
+
+
+def _file_notes(rows: list[tuple[str, str, str, str | None]]) -> pd.DataFrame:
+    """Records (``firms``, no row, action ``kept``) from (code, zh, en, column) tuples, in one frame of the
+    types :func:`recon.record` gives each (what :func:`_concat` of the one-row frames would give)."""
+    k = len(rows)
+    obj = object_series
+    na = pd.array([None] * k, dtype="Int64")
+    return pd.DataFrame({
+        "source": obj(["firms"] * k), "source_row": na, "file_row": na.copy(), "key": obj([""] * k),
+        "column": obj(["" if r[3] is None else r[3] for r in rows]), "problem_code": obj([r[0] for r in rows]),
+        "problem_zh": obj([r[1] for r in rows]), "problem_en": obj([r[2] for r in rows]),
+        "action": obj(["kept"] * k)})[recon.COLUMNS]
+
+
+def _note_text(tid: np.ndarray, bits: np.ndarray, policy: Policy) -> np.ndarray:
+    """The indicators noted for each row ("a;b", in its track's order) from the track index and the bits
+    of its track's rules; each distinct (track, bits) written once."""
+    if not len(bits):
+        return np.empty(0, dtype=object)
+    nt = max(len(policy.tracks), 1)
+    codes, uniq = pd.factorize(bits.astype(np.int64) * nt + tid)  # tracks have far fewer than 60 rules
+    words = []
+    for t_i, b in zip(uniq % nt, uniq // nt, strict=True):  # over the distinct (track, bits), not rows
+        rules = policy.tracks[t_i].indicators
+        words.append(";".join(r.key for j, r in enumerate(rules) if (int(b) >> j) & 1))
+    return np.asarray(words, dtype=object)[codes]
+
+
+def _pair_counts(track: np.ndarray, grade: np.ndarray) -> dict[tuple, int]:
+    """How many rows have each (track, grade), both present (as ``DataFrame.value_counts`` counts them)."""
+    tc, tu = pd.factorize(track)
+    gc, gu = pd.factorize(grade)
+    ok = (tc >= 0) & (gc >= 0)
+    cnt = np.bincount(tc[ok] * len(gu) + gc[ok], minlength=len(tu) * len(gu))
+    return {(tu[i // len(gu)], gu[i % len(gu)]): int(cnt[i]) for i in np.flatnonzero(cnt)}
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -433,7 +481,7 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
     from parkland.scoring import explain
 
     policy = load_policy(policy)
-    df = firms.copy()
+    df = firms.copy(deep=False)  # copy-on-write: the columns set below leave the caller's frame as it is
     n = len(df)
     inds = policy.indicators
     cls = classify(df, policy, as_of=as_of)
@@ -445,7 +493,7 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
 
     values = _merged_values(df, cls, inds)
     tnames = [t.name for t in policy.tracks]
-    tid = pd.Categorical(cls["track"], categories=tnames).codes.astype(np.int64)
+    tid = positions(track, tnames)  # −1: no track
     parts = np.full((n, len(inds)), np.nan)
     bench = np.full((n, len(inds)), np.nan)
     factor = np.full(n, np.nan)
@@ -453,9 +501,12 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
     scores: dict[str, TrackScore] = {}
     meta_bench: dict[str, dict[str, float]] = {}
     prev_cls = classify(previous, policy) if previous is not None else None
-    notes_zero = np.full(n, "", dtype=object)
-    notes_avg = np.full(n, "", dtype=object)
-    notes_rew = np.full(n, "", dtype=object)
+    # the indicators noted per row, as bits (bit j: rule j of the row's track), turned into text per distinct
+    # (track, bits) at the end
+    notes_zero = np.zeros(n, dtype=np.int64)
+    notes_avg = np.zeros(n, dtype=np.int64)
+    notes_rew = np.zeros(n, dtype=np.int64)
+    track_notes: list[tuple[str, str, str, str | None]] = []  # (code, zh, en, column): one record each
     for t in policy.tracks:
         ti = tnames.index(t.name)
         rows = np.flatnonzero(active & (tid == ti))
@@ -464,18 +515,18 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
             pr = prev_cls["active"].to_numpy() & (prev_cls["track"].to_numpy(dtype=object) == t.name)
             prev_vals = pd.DataFrame({r.key: _num(previous, r.key) for r in t.indicators})[pr]
         elif any(r.benchmark == "previous_mean" for r in t.indicators) and len(rows):
-            recs.append(recon.record(
-                "firms", "BENCHMARK_PREVIOUS_MISSING",
+            track_notes.append((
+                "BENCHMARK_PREVIOUS_MISSING",
                 f"评价类别 {t.name} 的基准值应为上年平均值，但未提供上年企业表，改用本年平均值",
                 f"track {t.name}: benchmark is last year's mean but no previous firm table was given; "
-                "this year's mean is used", "kept"))
+                "this year's mean is used", None))
         ts = score_track(values.iloc[rows], t, previous=prev_vals)
         scores[t.name] = ts
         meta_bench[t.name] = {}
         nf = ts.no_figures.to_numpy()
         no_fig[rows] = nf
         factor[rows] = ts.factor.to_numpy()
-        for r in t.indicators:
+        for rj, r in enumerate(t.indicators):
             j = inds.index(r.key)
             parts[rows, j] = ts.parts[r.key].to_numpy()
             st = ts.stats[r.key]
@@ -483,14 +534,16 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
                 bench[rows, j] = st.bench
                 meta_bench[t.name][r.key] = st.bench
             if st.unusable and len(rows):
-                recs.append(recon.record(
-                    "firms", "BENCHMARK_UNUSABLE",
+                track_notes.append((
+                    "BENCHMARK_UNUSABLE",
                     f"评价类别 {t.name} 指标 {r.key} 的基准值无法使用（{st.bench}），该指标一律计 0 分",
                     f"track {t.name}: the benchmark of {r.key} is unusable ({st.bench}); it scores 0 for all",
-                    "kept", column=r.key))
+                    r.key))
             miss = ts.missing[r.key].to_numpy() & ~nf
             target = {"zero": notes_zero, "track_average": notes_avg, "reweight": notes_rew}[r.missing]
-            target[rows[miss]] = target[rows[miss]] + (r.key + ";")
+            target[rows[miss]] |= np.int64(1) << rj
+    if track_notes:
+        recs.append(_file_notes(track_notes))
     graded = active & ~no_fig
     nf_rows = active & no_fig
     status[nf_rows] = "not_graded"
@@ -504,8 +557,8 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
         (notes_rew, "REWEIGHTED", "指标缺失，按其余指标权重折算：",
          "indicator missing, the others re-weighted: "),
     ):
-        m = graded & (notes != "")
-        txt = pd.Series(notes[m], dtype=object).str[:-1].to_numpy(dtype=object)
+        m = graded & (notes != 0)
+        txt = _note_text(tid[m], notes[m], policy)
         recs.append(_records(df, m, code, zh + txt, en + txt))
 
     # bonus and penalty
@@ -625,7 +678,7 @@ def grade_firms(firms: pd.DataFrame, policy: Policy | str, *, previous: pd.DataF
         df[c] = gaps[c]
 
     counts = df["status"].value_counts(dropna=True).to_dict()
-    vc = pd.DataFrame({"t": track, "g": grade}, dtype=object).value_counts()
+    vc = _pair_counts(track, grade)
     gcount = {t: {g: int(vc.get((t, g), 0)) for g in (*grades, "T")} for t in tnames}
     meta = {"policy": policy.name, "policy_sha256": policy.sha256, "benchmarks": meta_bench,
             "status_counts": {str(k): int(v) for k, v in counts.items()}, "grade_counts": gcount,
@@ -640,25 +693,48 @@ def parcel_grades(parcels: pd.DataFrame, pairs: pd.DataFrame, firms: pd.DataFram
     that ``source_row``) when that firm has a grade; else, among the graded or exempt firms linked to
     the parcel (``pairs``), the grade of the firm with the largest ``share`` of it, ties → the lower
     grade (T counts below D); None when no linked firm has a grade."""
+
     policy = load_policy(policy)
-    order = {g: i for i, g in enumerate((*policy.grading.grades, "T"))}
-    fg = pd.Series(firms["grade"].astype(object).to_numpy(), index=firms["source_row"].to_numpy())
-    fg = fg[fg.notna() & ~fg.index.duplicated()]
-    out = pd.Series(None, index=parcels.index, dtype=object)
+    order = [*policy.grading.grades, "T"]
+    # the firms' grades by source_row: the first row of a repeated source_row, when it has a grade
+    frow = firms["source_row"].to_numpy()
+    fgrade = objects(firms["grade"])
+    keep = ~pd.isna(fgrade) & ~pd.Index(frow).duplicated()
+    fg_index, fg = pd.Index(frow[keep]), fgrade[keep]
+
+    def grade_of(rows: pd.Series | np.ndarray) -> np.ndarray:
+        """What ``rows.map(fg)`` gives: the grade of the firm of each row, None when none."""
+        at = fg_index.get_indexer(rows)
+        return np.append(fg, None)[at]
+
+    out = np.full(len(parcels), None, dtype=object)
     if len(pairs):
-        p = pd.DataFrame({"parcel_row": pairs["parcel_row"].to_numpy(),
-                          "share": pd.to_numeric(pairs["share"], errors="coerce").fillna(0).to_numpy(),
-                          "grade": pairs["firm_row"].map(fg).to_numpy()})
-        p = p[p["grade"].notna()]
-        p["gorder"] = p["grade"].map(order)
-        p = p.sort_values(["parcel_row", "share", "gorder"], ascending=[True, False, False], kind="stable")
-        best = p.drop_duplicates("parcel_row").set_index("parcel_row")["grade"]
-        out[:] = parcels["source_row"].map(best).to_numpy()
+        pgrade = grade_of(pairs["firm_row"])
+        has = ~pd.isna(pgrade)
+        prow = pairs["parcel_row"].to_numpy()[has]
+        share = pd.to_numeric(pairs["share"], errors="coerce").fillna(0).to_numpy()[has]
+        pgrade = pgrade[has]
+        gorder = positions(pgrade, order).astype(float)
+        gorder[gorder < 0] = np.nan
+        # parcel_row ascending, share descending, grade order descending (missing last), stable: the first
+        # pair of each parcel is its best
+        o = np.lexsort((np.where(np.isnan(gorder), np.inf, -gorder), -share, prow))
+        prow_o = prow[o]
+        first = ~pd.Index(prow_o).duplicated()
+        best = pd.Index(prow_o[first])
+        at = best.get_indexer(parcels["source_row"])
+        out = np.append(pgrade[o][first], None)[at]
     if "holder_firm_row" in parcels.columns:
-        hg = parcels["holder_firm_row"].map(fg)
-        out = pd.Series(np.where(hg.notna(), hg.astype(object), out.astype(object)), index=parcels.index,
-                        dtype=object)
-    return out.where(out.notna(), None)
+        hg = grade_of(parcels["holder_firm_row"])
+        out = np.where(~pd.isna(hg), hg, out)
+    return pd.Series(out, index=parcels.index, dtype=object)
+
+
+def _text_codes(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a key column (−1: missing) and its distinct values as an object index, in order of
+    first appearance (``pd.factorize`` of the column as objects: Arrow text is factorised as it is)."""
+    codes, uniq = pd.factorize(s if isinstance(s.dtype, pd.StringDtype) else s.astype(object))
+    return codes, pd.Index(np.asarray(uniq, dtype=object), dtype=object)
 
 
 def _area_table(firms: pd.DataFrame, parcels: pd.DataFrame | None, key: str) -> pd.DataFrame:
@@ -670,30 +746,31 @@ def _area_table(firms: pd.DataFrame, parcels: pd.DataFrame | None, key: str) -> 
     f = firms[firms[key].notna()] if key in firms.columns else firms.iloc[:0]
     land = _num(f, "land_mu")
     has_land = (land > 0).to_numpy()
-    st = _col(f, "status").astype(object)
-    g = _col(f, key).astype(object)
     # the area of each firm as an integer code, factorised once: every sum and count below groups by it
-    codes, uniq = pd.factorize(g)
-    keys = pd.Index(uniq, dtype=object)
+    codes, keys = _text_codes(_col(f, key))
 
     def count(mask: np.ndarray) -> pd.Series:
         return pd.Series(np.bincount(codes[mask], minlength=len(keys)), index=keys)
 
-    def total(x: pd.Series) -> pd.Series:
-        """Σ per area, pandas' own (compensated) group sum; every area is a group."""
-        r = pd.Series(x.to_numpy(), copy=False).groupby(codes).sum()
-        return pd.Series(r.to_numpy(), index=keys[r.index.to_numpy()])
+    # Σ per area, pandas' own (compensated) group sums, all columns in one pass; every area is a group
+    sums: dict[str, np.ndarray] = {"firm_land_mu": land.where(has_land).to_numpy()}
+    for ind in PER_MU:
+        x = _num(f, INDICATORS[ind][0])
+        ok = has_land & x.notna().to_numpy()
+        sums[f"n_{ind}"] = x.where(ok).to_numpy()
+        sums[f"d_{ind}"] = land.where(ok).to_numpy()
+    r = pd.DataFrame(sums, copy=False).groupby(codes).sum()
+    r.index = keys[r.index.to_numpy()]
 
-    out = pd.DataFrame(index=pd.Index(sorted(g.dropna().unique().tolist()), name=key))
+    out = pd.DataFrame(index=pd.Index(sorted(keys.tolist()), name=key))
     out["firm_count"] = count(np.ones(len(codes), bool))
-    out["graded_count"] = count(st.eq("graded").to_numpy(bool))
-    out["firm_land_mu"] = total(land.where(has_land))
+    out["graded_count"] = count(objects(_col(f, "status")) == "graded")
+    out["firm_land_mu"] = r["firm_land_mu"]
     if parcels is not None and key in parcels.columns:
         pa = parcels[parcels[key].notna()]
-        pcodes, puniq = pd.factorize(pa[key].astype(object))
-        pkeys = pd.Index(puniq, dtype=object)
-        r = pd.Series(_num(pa, "area_mu").to_numpy(), copy=False).groupby(pcodes).sum()
-        pl = pd.Series(r.to_numpy(), index=pkeys[r.index.to_numpy()]).sort_index()  # as groupby orders it
+        pcodes, pkeys = _text_codes(pa[key])
+        pr = pd.Series(_num(pa, "area_mu").to_numpy(), copy=False).groupby(pcodes).sum()
+        pl = pd.Series(pr.to_numpy(), index=pkeys[pr.index.to_numpy()]).sort_index()  # as groupby orders it
         out = out.reindex(out.index.union(pl.index))
         out.index.name = key
         out["parcel_count"] = pd.Series(np.bincount(pcodes, minlength=len(pkeys)), index=pkeys)
@@ -702,15 +779,12 @@ def _area_table(firms: pd.DataFrame, parcels: pd.DataFrame | None, key: str) -> 
         out["parcel_count"] = np.nan
         out["land_mu"] = out["firm_land_mu"]
     for ind in PER_MU:
-        num = INDICATORS[ind][0]
-        x = _num(f, num)
-        ok = has_land & x.notna().to_numpy()
-        s_num = total(x.where(ok))
-        s_den = total(land.where(ok))
+        s_num, s_den = r[f"n_{ind}"], r[f"d_{ind}"]
         out[ind] = (s_num / s_den.where(s_den > 0)).reindex(out.index)
-    gr = _col(f, "grade").astype(object)
+    gcodes, gnames = _text_codes(_col(f, "grade"))
     for gname in ("A", "B", "C", "D", "T"):
-        out[f"grade_{gname}"] = count(gr.eq(gname).to_numpy(bool)).reindex(out.index)
+        at = gnames.get_indexer([gname])[0]
+        out[f"grade_{gname}"] = count(gcodes == at if at >= 0 else np.zeros(len(codes), bool)).reindex(out.index)
     cnt = ["firm_count", "graded_count", "parcel_count", *[f"grade_{x}" for x in "ABCDT"]]
     for c in cnt:
         out[c] = out[c].fillna(0).astype("int64")
