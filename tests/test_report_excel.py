@@ -379,3 +379,35 @@ def test_a_list_longer_than_a_sheet_goes_on(tmp_path, monkeypatch):
     ids = [r[0] for name in wb.sheetnames[:3] for r in wb[name].iter_rows(min_row=2, values_only=True)]
     assert ids == [f"P{i}" for i in range(10)]  # every row, in order
     assert [c.value for c in wb["清理计划(3)"][1]] == [c.value for c in wb["清理计划"][1]]  # the same header
+
+
+def test_row_xml_of_few_distinct_values_is_what_xlsxwriter_writes(tmp_path, monkeypatch):
+    """Columns of few distinct texts / numbers (rendered once per distinct value) and a Boolean column:
+    the same cells as xlsxwriter's own, -0.0 apart from 0.0, missing cells left out."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(excel, "CONSTANT_MEMORY_ROWS", 0)
+    n = 1100  # more than 4 × _FEW_DISTINCT rows: the per-distinct-value path
+    texts = ["一园", "=SUM(A1)", "-3", " lead", "a&b<c>", "ctl\x01x", None, "\rCR", "普通"]
+    nums = [1.5, -0.0, 0.0, np.nan, np.inf, 0.1 + 0.2, 3.0, 1e-7, 123456.789]
+    df = pd.DataFrame({
+        "park": [texts[i % len(texts)] for i in range(n)],
+        "tax_wan": [nums[i % len(nums)] for i in range(n)],
+        "in_park": np.arange(n) % 3 == 0,
+        "name": [f"企业{i}" for i in range(n)],  # many distinct: the plain path
+        "area_mu": np.arange(n) / 7,
+    })
+    assert n >= 4 * excel._FEW_DISTINCT
+    sheets = [Sheet("s", df)]
+    monkeypatch.setattr(excel, "BY_CELL", True)
+    slow = _parts(write_workbook(tmp_path / "slow.xlsx", sheets))
+    monkeypatch.setattr(excel, "BY_CELL", False)
+    fast = _parts(write_workbook(tmp_path / "fast.xlsx", sheets))
+    assert slow.keys() == fast.keys()
+    for name in slow:
+        assert slow[name] == fast[name], name
+    xml = fast["xl/worksheets/sheet1.xml"].decode()
+    assert '<c r="B3" s="2"><v>-0</v></c>' in xml and '<c r="B4" s="2"><v>0</v></c>' in xml
+    assert '<c r="B9" s="2"><v>1E-07</v></c>' in xml and '<c r="B5"' not in xml and '<c r="B6"' not in xml
+    assert '<c r="C2" t="inlineStr"><is><t>是</t></is></c>' in xml and '<c r="A8"' not in xml
+    assert '<c r="A3" s="3" t="inlineStr"><is><t>=SUM(A1)</t></is></c>' in xml  # the quote prefix style
+    assert '<c r="A9" s="3" t="inlineStr"><is><t>_x000D_CR</t></is></c>' in xml

@@ -137,3 +137,89 @@ def test_neutralise_text_matches_the_per_cell_rule() -> None:
         assert got.isna().sum() == 2
     assert neutralise_text(pd.Series(["=1", "ok"], dtype="str")).tolist() == ["'=1", "ok"]
     assert neutralise_text(pd.Series([1, "=2", None], dtype=object)).tolist() == [1, "'=2", None]
+
+
+# ------------------------------------------------- write_csvs: a list and its twin with other headers
+def _twin_frames(n: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A frame with every kind of column, and its twin: other headers, two columns replaced (spelled out)."""
+    texts = ["=HYPERLINK(\"x\")", "+1", "-2", "@A1", "\tTab", "\rCR", "甲,乙", '说"明', "", None, "普通"]
+    base = pd.DataFrame({
+        "name": pd.Series([texts[i % len(texts)] for i in range(n)], dtype=object),
+        "code": pd.Series([["a", "=b", None][i % 3] for i in range(n)], dtype="str"),
+        "x": np.where(np.arange(n) % 7 == 0, np.nan, np.arange(n) / 3),
+        "status": pd.Series([["graded", "exempt", None][i % 3] for i in range(n)], dtype=object),
+        "k": np.arange(n, dtype="int64"),
+        "ok": np.arange(n) % 2 == 0,
+        "maybe": pd.array([[True, None, False][i % 3] for i in range(n)], dtype="boolean"),
+        "mixed": pd.Series([[1, "a", None, 2.5, True][i % 5] for i in range(n)], dtype=object),
+        "track": pd.Series([["large", "-small"][i % 2] for i in range(n)], dtype=object),
+    })
+    twin = base.copy(deep=False)
+    twin["status"] = base["status"].map({"graded": "参评", "exempt": "=免评"})
+    twin["track"] = pd.Series([["规上", "@规下"][i % 2] for i in range(n)], dtype=object)
+    twin.columns = ["名称", "代码", "数值", "状态", "序号", "是否", "也许", "混合", "类别"]
+    return base, twin
+
+
+def _alone(tmp_path: Path, frames: list[pd.DataFrame]) -> list[bytes]:
+    return [export.write_csv(f, tmp_path / f"alone{i}.csv").read_bytes() for i, f in enumerate(frames)]
+
+
+def test_write_csvs_gives_the_bytes_of_each_file_alone(tmp_path: Path, monkeypatch) -> None:
+    base, twin = _twin_frames()
+    want = _alone(tmp_path, [base, twin])
+    monkeypatch.setattr(export, "CSV_CHUNK_ROWS", 64)  # rows rendered in chunks: the same bytes
+    calls = []
+    monkeypatch.setattr(export, "write_csv", lambda *a: calls.append(a))  # the shared path only
+    paths = export.write_csvs([(base, tmp_path / "a.csv"), (twin, tmp_path / "b.csv")])
+    assert calls == [] and [p.read_bytes() for p in paths] == want
+    text = want[1].decode("utf-8-sig").split("\n")
+    assert text[0] == '"名称","代码","数值","状态","序号","是否","也许","混合","类别"'
+    # row 1: the formula-like name, spelled-out status and track neutralised in the twin, missing cells empty
+    assert text[1] == '"\'=HYPERLINK(""x"")","a",,"参评",0,"True","True","1","规上"'
+    assert text[2] == '"\'+1","\'=b",0.3333333333333333,"\'=免评",1,"False",,"a","\'@规下"'
+    assert text[3] == '"\'-2",,0.6666666666666666,,2,"True","False",,"规上"'
+    assert want[0].decode("utf-8-sig").split("\n")[2] == '"\'+1","\'=b",0.3333333333333333,"exempt",1,"False",,"a","\'-small"'
+    assert len(text) == 302 and text[-1] == ""  # header, 300 rows, the last line end
+
+
+def test_write_csvs_shares_only_the_same_arrays(tmp_path: Path, monkeypatch) -> None:
+    base, twin = _twin_frames(20)
+    plan = export._shared_plan([base, twin.copy(deep=False)])
+    runs = [(shared, cols if shared else cols[0]) for shared, cols in plan[0]]
+    assert runs == [(True, [0, 1, 2]), (False, [3]), (True, [4, 5, 6, 7]), (False, [8])]
+    # equal values but other arrays (1 and True are equal, and written differently): rendered apart
+    # (a deep copy keeps the immutable Arrow text of a str column: that one stays shared)
+    runs = export._shared_plan([base, base.copy()])[0]
+    assert [(shared, cols if shared else cols[0]) for shared, cols in runs] == [
+        (False, [0]), (True, [1]), (False, [2, 3, 4, 5, 6, 7, 8])]
+    assert not export._same_values(pd.Series([1, 0], dtype=object), pd.Series([True, False], dtype=object))
+
+
+def test_write_csvs_falls_back_to_each_file_alone(tmp_path: Path) -> None:
+    base = _twin_frames(40)[0]
+    cases = {
+        "line break": base.assign(name=base["name"].where(base.index != 5, "a\nb")),
+        "complex numbers": base.assign(k=base["k"] + 1j),  # Arrow cannot take them: pandas writes the files
+        "repeated header": base.set_axis(["a", "a", *base.columns[2:]], axis=1),
+        "one column": base[["name"]],
+    }
+    for what, frame in cases.items():
+        t = frame.copy(deep=False)
+        if frame.shape[1] > 1:
+            t.iloc[:, 3] = t.iloc[:, 3].map({"graded": "参评"})
+        want = _alone(tmp_path, [frame, t])
+        paths = export.write_csvs([(frame, tmp_path / "a.csv"), (t, tmp_path / "b.csv")])
+        assert [p.read_bytes() for p in paths] == want, what
+
+
+def test_write_csv_converts_text_once_as_before(tmp_path: Path) -> None:
+    """The text columns go to Arrow once (neutralised there): the table is the one the pandas route gives."""
+    base, twin = _twin_frames(50)
+    for frame in (base, twin):
+        fused = export._neutral_csv_table(frame)
+        old = export._csv_table(export.neutralise_frame(frame))
+        assert fused.column_names == old.column_names
+        for a, b in zip(fused.columns, old.columns):
+            assert a.to_pylist() == b.to_pylist()
+    assert export._neutral_csv_table(base.set_axis(["a"] * base.shape[1], axis=1)) is None

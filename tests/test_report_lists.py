@@ -34,3 +34,22 @@ def test_codes_become_labels_and_the_rest_stays() -> None:
     assert en["status"].tolist()[0] == "graded" and en["status"].tolist()[5] == "no land"
     assert en["track"].tolist()[:2] == ["above size", "below size"]
     assert df["status"].tolist()[0] == "graded"  # the input frame is not changed
+
+
+def test_notice_list_reads_only_its_columns() -> None:
+    """The notice list filters and sorts only the columns it shows: other columns change nothing, the
+    raw credit code fills a missing one, extra columns follow the grade."""
+    from parkland.report.lists import notice_list
+
+    firms = pd.DataFrame({
+        "name": ["乙", "甲", "丙", "丁"], "uscc": ["U2", None, "U3", "U4"], "uscc_raw": ["r2", "r1", "r3", "r4"],
+        "park": ["B", "A", "A", None], "grade": ["A", "B", "A", "C"],
+        "status": ["graded", "exempt", "graded", "excluded"], "county": ["c2", "c1", "c3", "c4"],
+        "tax_wan": [1.0, 2.0, 3.0, 4.0],
+    })
+    nt = notice_list(firms, "zh", ["county", "county"])
+    assert nt.columns.tolist() == ["name", "uscc", "park", "grade", "county", "county"]
+    assert nt.values.tolist() == [["丙", "U3", "A", "A", "c3", "c3"], ["甲", "r1", "A", "B", "c1", "c1"],
+                                  ["乙", "U2", "B", "A", "c2", "c2"]]
+    more = firms.assign(other=[object()] * 4)
+    pd.testing.assert_frame_equal(notice_list(more, "zh", ["county"]), notice_list(firms, "zh", ["county"]))

@@ -236,3 +236,37 @@ def test_no_early_writer_where_forking_is_not_used(small_park, tmp_path: Path, m
     assert early._jobs == {} and not (tmp_path / "o").exists()
     a.write(tmp_path / "o", early=early, map_html=False)
     assert (tmp_path / "o" / "grades.xlsx").is_file() and (tmp_path / "o" / "parcels.gpkg").is_file()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_grades_csv_written_with_firms_csv_is_the_file_alone(result, tmp_path, monkeypatch, lang) -> None:
+    """Past XLSX_MAX_ROWS, firms.csv's task writes grades.csv too (the shared columns rendered once): the
+    same bytes as each written on its own, and the grades task then writes nothing more."""
+    from parkland.report.excel import Sheet
+    from parkland.report.export import write_csv
+    from parkland.report.lists import grades_list
+
+    monkeypatch.setattr(output, "XLSX_MAX_ROWS", 0)
+    firms = output.firms_table(result)
+    tasks = dict(output._firm_tasks(result, tmp_path / "o", lang, "default", firms))
+    tasks["firms.csv"]()
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["firms.csv", "grades.csv"]
+    tasks["grades.xlsx"]()
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["firms.csv", "grades.csv"]
+    g = grades_list(firms, lang)
+    alone_g = write_csv(output._csv_frame(g, [Sheet("g", g)], lang), tmp_path / "g.csv").read_bytes()
+    alone_f = write_csv(firms, tmp_path / "f.csv").read_bytes()
+    assert (tmp_path / "o" / "grades.csv").read_bytes() == alone_g
+    from parkland.report.export import _shared_plan
+
+    runs = _shared_plan([firms, output._csv_frame(g, [Sheet("g", g)], lang)])[0]  # the shared path was taken
+    assert any(shared for shared, _ in runs) and not all(shared for shared, _ in runs)
+    assert (tmp_path / "o" / "firms.csv").read_bytes() == alone_f
+    head = alone_g.decode("utf-8-sig").split("\n")[0]
+    assert head.startswith('"源数据行号","文件行号"' if lang == "zh" else '"') and alone_g != alone_f
+    # with lists="xlsx" firms.csv is written alone and grades.xlsx by its own task
+    tasks = dict(output._firm_tasks(result, tmp_path / "x", lang, "xlsx", firms))
+    tasks["firms.csv"]()
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["firms.csv"]
+    tasks["grades.xlsx"]()
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == ["firms.csv", "grades.xlsx"]

@@ -289,6 +289,8 @@ def _write_sheet(wb, sh: Sheet, head, fmts: dict, taken: set[str], lang: str) ->
             arrays.append(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         elif k == "date":
             arrays.append(np.empty(0))  # made as serial numbers below; the column width is fixed
+        elif k == "bool" and not s.hasnans:  # 是/否 straight from the Booleans (no test per cell)
+            arrays.append(np.where(s.to_numpy(dtype=bool), yes, no).astype(object))
         else:
             obj = s.astype(object)
             present = obj.notna().to_numpy(bool)
@@ -416,8 +418,25 @@ _RE2_NEEDS_ESCAPE = r"[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]|_x[0-9a-fA-F]{4}_"
 
 def _text_cells(values: np.ndarray, ref: pa.Array, quote_style: int) -> pa.Array:
     """Inline-string cells of one text column, all in Arrow compute (C++); Python only for the rare
-    cells that need Excel's control-character escapes or are longer than Excel's 32,767 characters."""
+    cells that need Excel's control-character escapes or are longer than Excel's 32,767 characters.
+    A column of few distinct texts (a park, a grade, a reason) is rendered once per distinct text and
+    taken from there."""
     arr = pa.array(values, type=pa.string(), from_pandas=True)
+    if len(arr) >= 4 * _FEW_DISTINCT:
+        head = arr.slice(0, 2 * _FEW_DISTINCT)
+        if pc.count_distinct(head, mode="all").as_py() < _FEW_DISTINCT:  # a sample first: one cheap test
+            enc = pc.dictionary_encode(arr)
+            if len(enc.dictionary) * 4 <= len(arr):
+                return _join('<c r="', ref, '"', _text_tail(enc.dictionary, quote_style).take(enc.indices))
+    return _join('<c r="', ref, '"', _text_tail(arr, quote_style))
+
+
+#: a text column is rendered per distinct text when its first 2 × this many cells hold fewer distinct ones
+_FEW_DISTINCT = 256
+
+
+def _text_tail(arr: pa.Array, quote_style: int) -> pa.Array:
+    """What follows ``<c r="A2"`` in the inline-string cell of each text (null: no cell)."""
     risky = formula_start(arr)  # on the text as given (a leading CR is escaped below)
     too_long = pc.fill_null(pc.greater(pc.utf8_length(arr), 32_767), False)
     need = pc.fill_null(pc.match_substring_regex(arr, _RE2_NEEDS_ESCAPE), False)
@@ -435,7 +454,7 @@ def _text_cells(values: np.ndarray, ref: pa.Array, quote_style: int) -> pa.Array
         text = pc.replace_substring(pc.replace_substring(text, "<", "&lt;"), ">", "&gt;")
     style = pc.if_else(risky, f' s="{quote_style}"', "")
     space = pc.if_else(preserve, ' xml:space="preserve"', "")
-    return _join('<c r="', ref, '"', style, ' t="inlineStr"><is><t', space, ">", text, "</t></is></c>")
+    return _join(style, ' t="inlineStr"><is><t', space, ">", text, "</t></is></c>")
 
 
 def _num_text(v: np.ndarray) -> np.ndarray:
@@ -452,9 +471,17 @@ def _num_text(v: np.ndarray) -> np.ndarray:
 
 
 def _num_cells(values: np.ndarray, ref: pa.Array, style: int | None) -> pa.Array:
+    """Number cells of one column (NaN and ±inf: no cell). A column of few distinct numbers (counts,
+    a running total) is formatted once per distinct number (told apart by their bits: -0.0 is not 0.0)."""
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
-    body = pa.array(_num_text(np.where(ok, v, 0.0)), type=pa.string(), mask=~ok)
+    fin = np.where(ok, v, 0.0)
+    text = None
+    if len(fin) >= 4 * _FEW_DISTINCT and len(np.unique(fin[:2 * _FEW_DISTINCT])) < _FEW_DISTINCT:
+        bits, inverse = np.unique(fin.view(np.int64), return_inverse=True)
+        if len(bits) * 4 <= len(fin):
+            text = _num_text(bits.view(np.float64))[inverse]
+    body = pa.array(_num_text(fin) if text is None else text, type=pa.string(), mask=~ok)
     attr = f' s="{style}"' if style is not None else ""
     return _join('<c r="', ref, f'"{attr}><v>', body, "</v></c>")
 

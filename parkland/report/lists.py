@@ -116,11 +116,13 @@ def notice_list(firms: pd.DataFrame, lang: str = "zh", extra_columns: list[str] 
                 ) -> pd.DataFrame:
     """notice.xlsx (公示名单): graded or exempt firms — name, credit code, park, grade (plus a policy's
     ``extra_columns`` that the frame has), nothing else — sorted by park, then grade, then name."""
-    f = firms[firms["status"].isin(["graded", "exempt"])].copy()
+    extra = [c for c in extra_columns if c in firms.columns and c not in NOTICE_COLUMNS]
+    # only the columns the list shows are filtered and sorted (not the whole firm table)
+    keep = list(dict.fromkeys([*NOTICE_COLUMNS, *extra, *(["uscc_raw"] if "uscc_raw" in firms else [])]))
+    f = firms.loc[firms["status"].isin(["graded", "exempt"]).to_numpy(bool), keep]
     if "uscc_raw" in f:
         f["uscc"] = f["uscc"].where(f["uscc"].notna(), f["uscc_raw"])
     f = f.sort_values(["park", "grade", "name"], kind="stable", na_position="last")
-    extra = [c for c in extra_columns if c in f.columns and c not in NOTICE_COLUMNS]
     return spell_out(f[NOTICE_COLUMNS + extra], lang).reset_index(drop=True)
 
 

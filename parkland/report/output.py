@@ -21,7 +21,7 @@ from .. import recon
 from ..parallel import Forked, ForkFailed, can_fork, fork_call
 from ..schema import FIRM_FIGURES, INDICATORS
 from .excel import Sheet, header, write_workbook
-from .export import write_csv, write_gpkg_layers, write_text
+from .export import write_csv, write_csvs, write_gpkg_layers, write_text
 from .lists import (
     NOTICE_HEADERS,
     cleanup_list,
@@ -113,15 +113,25 @@ def _notes(a: Assessment, what_zh: str, what_en: str, lang: str) -> dict[str, ob
 def _list(path: Path, frame: pd.DataFrame, sheets: list[Sheet], notes: dict, lists: str, lang: str) -> Path:
     """A workbook up to XLSX_MAX_ROWS rows (or always with lists="xlsx"), else the CSV beside it, with the
     workbook's headers."""
-    if lists == "xlsx" or len(frame) <= XLSX_MAX_ROWS:
+    if _as_workbook(frame, lists):
         return write_workbook(path, sheets, lang=lang, notes=notes)
+    return write_csv(_csv_frame(frame, sheets, lang), path.with_suffix(".csv"))
+
+
+def _as_workbook(frame: pd.DataFrame, lists: str) -> bool:
+    """A list is a workbook up to XLSX_MAX_ROWS rows, or always with lists="xlsx"; else a CSV."""
+    return lists == "xlsx" or len(frame) <= XLSX_MAX_ROWS
+
+
+def _csv_frame(frame: pd.DataFrame, sheets: list[Sheet], lang: str) -> pd.DataFrame:
+    """The list as its CSV is written: the workbook's headers as column names (a shallow copy)."""
     heads = [sheets[0].headers.get(c) or header(c, lang) for c in frame.columns]
     # a header text two columns share gets its column name (in English "firms" is firms and firm_count)
     heads = [h if heads.count(h) == 1 or heads.index(h) == i else f"{h} ({c})"
              for i, (h, c) in enumerate(zip(heads, frame.columns))]
     out = frame.copy(deep=False)
     out.columns = heads
-    return write_csv(out, path.with_suffix(".csv"))
+    return out
 
 
 def _per_park(frame: pd.DataFrame) -> list:
@@ -186,14 +196,33 @@ def _firm_tasks(a: Assessment, out: Path, lang: str, lists: str,
     the overrides audit and the year), so :class:`EarlyFirms` can write them before the land diagnosis
     and the plan are done."""
     zh = lang != "en"
+    written: set[str] = set()  # grades.csv, when firms.csv's task wrote it
 
-    def grades_xlsx() -> None:
+    def grades_sheets() -> tuple[pd.DataFrame, list[Sheet]]:
         g = grades_list(firms, lang)
         sheets = [Sheet("评价结果" if zh else "grades", g)]
         if a.audit is not None:
             sheets.append(Sheet("异议复核" if zh else "overrides audit", a.audit))
-        _list(out / "grades.xlsx", g, sheets, _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang),
-              lists, lang)
+        return g, sheets
+
+    def grades_notes() -> dict[str, object]:
+        return _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang)
+
+    def firms_csv() -> None:
+        if _as_workbook(firms, lists):
+            write_csv(firms, out / "firms.csv")
+            return
+        # grades.csv is firms.csv with other headers and a few columns spelled out: both written at once,
+        # the columns they share converted and rendered once (the same bytes as two write_csv calls)
+        g, sheets = grades_sheets()
+        write_csvs([(firms, out / "firms.csv"), (_csv_frame(g, sheets, lang), out / "grades.csv")])
+        written.add("grades.csv")
+
+    def grades_xlsx() -> None:
+        if "grades.csv" in written:
+            return
+        g, sheets = grades_sheets()
+        _list(out / "grades.xlsx", g, sheets, grades_notes(), lists, lang)
 
     def notice_xlsx() -> None:
         nt = notice_list(a.firms, lang, notice_extra_columns(a.policy))
@@ -204,8 +233,7 @@ def _firm_tasks(a: Assessment, out: Path, lang: str, lists: str,
         _list(out / "notice.xlsx", nt, sheets, _notes(a, "亩均效益评价结果公示名单", "public notice list", lang),
               lists, lang)
 
-    return [("firms.csv", lambda: write_csv(firms, out / "firms.csv")), ("grades.xlsx", grades_xlsx),
-            ("notice.xlsx", notice_xlsx)]
+    return [("firms.csv", firms_csv), ("grades.xlsx", grades_xlsx), ("notice.xlsx", notice_xlsx)]
 
 
 def _parcel_layers(a: Assessment) -> dict[str, gpd.GeoDataFrame]:
