@@ -57,7 +57,7 @@ import pandas as pd
 import shapely
 
 from . import recon
-from .frames import first_positions, join_groups, object_series, positions, space_at_ends
+from .frames import first_positions, join_groups, object_series, positions, space_at_ends, text_column
 from .geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 
 PENDING = "pending"
@@ -776,8 +776,8 @@ def assemble(plan: LinkPlan, totals: list[dict[str, Any]], per_parcel: list[dict
     out["parcel_ids_input"] = plan.ft["codes"]
     firm = [t["firm"] for t in totals]
     for c in FIRM_COLUMNS[1:-1]:
-        out[c] = cat(firm, c)
-    out["link_method"] = cat(firm, "link_method")
+        out[c] = text_column(cat(firm, c))
+    out["link_method"] = text_column(cat(firm, "link_method"))
     out.loc[cat(totals, "use_rep").astype(bool), "link_method"] = "reported"
     hf_ok = cat(per_parcel, "holder_ok").astype(bool)
     per = pd.DataFrame({

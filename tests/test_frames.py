@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parkland.frames import factorized, first_positions, join_groups, positions
+from parkland.frames import factorized, first_positions, join_groups, positions, text_column
 
 
 def test_join_groups_in_order_distinct_and_blank_free() -> None:
@@ -121,3 +121,24 @@ def test_factorized_text_and_objects() -> None:
         assert uniq.tolist() == sorted(["乙", "甲"]) and uniq[codes[0]] == "乙" and codes[1] == -1
     codes, uniq = factorized(pd.Series([3, 1, 3]))
     assert codes.tolist() == [0, 1, 0] and uniq.tolist() == [3, 1]
+
+
+def test_text_column_is_what_pandas_infers() -> None:
+    """The same column (dtype, values, Arrow type) as assigning the object array to a frame, for text with
+    gaps, and the array itself where pandas keeps objects (numbers, bytes, all missing, a surrogate)."""
+    import pyarrow as pa
+
+    cases = [["a", None, "长", np.nan, ""], ["x"], [None, None], [np.nan], ["a", 1], [b"a", "b"], ["a", True],
+             [], ["a", pd.NA]]
+    for vals in cases:
+        v = np.array(vals, dtype=object)
+        got = text_column(v)
+        expect = pd.DataFrame(index=range(len(v)))
+        expect["c"] = v
+        have = pd.DataFrame(index=range(len(v)))
+        have["c"] = got
+        pd.testing.assert_frame_equal(have, expect, check_exact=True)
+        if isinstance(expect["c"].dtype, pd.StringDtype):
+            assert pa.array(have["c"].array).type == pa.array(expect["c"].array).type
+        else:
+            assert got is v
