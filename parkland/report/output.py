@@ -191,15 +191,22 @@ def run_lanes(second: list[tuple[str, Callable[[], object]]],
 
 
 def _firm_tasks(a: Assessment, out: Path, lang: str, lists: str,
-                firms: pd.DataFrame) -> list[tuple[str, Callable[[], object]]]:
+                table: pd.DataFrame | None = None) -> list[tuple[str, Callable[[], object]]]:
     """firms.csv and the grades and notice lists: they need only the final firm table (with the policy,
     the overrides audit and the year), so :class:`EarlyFirms` can write them before the land diagnosis
-    and the plan are done."""
+    and the plan are done. ``table``: :func:`firms_table` of ``a`` when already made, else the first task
+    makes it (in the process that runs the tasks)."""
     zh = lang != "en"
     written: set[str] = set()  # grades.csv, when firms.csv's task wrote it
+    made: list[pd.DataFrame] = [] if table is None else [table]
+
+    def firms_frame() -> pd.DataFrame:
+        if not made:
+            made.append(firms_table(a))
+        return made[0]
 
     def grades_sheets() -> tuple[pd.DataFrame, list[Sheet]]:
-        g = grades_list(firms, lang)
+        g = grades_list(firms_frame(), lang)
         sheets = [Sheet("评价结果" if zh else "grades", g)]
         if a.audit is not None:
             sheets.append(Sheet("异议复核" if zh else "overrides audit", a.audit))
@@ -209,6 +216,7 @@ def _firm_tasks(a: Assessment, out: Path, lang: str, lists: str,
         return _notes(a, "企业亩均效益评价结果（内部）", "firm grades (internal)", lang)
 
     def firms_csv() -> None:
+        firms = firms_frame()
         if _as_workbook(firms, lists):
             write_csv(firms, out / "firms.csv")
             return
@@ -324,8 +332,8 @@ class EarlyFiles:
         if group not in self.GROUPS or group in self._jobs or not _parallel_ok(a):
             return
         if group == "firms":
-            frame = firms_table(a)
-            make = lambda stage: _firm_tasks(a, stage, self.lang, self.lists, frame)  # noqa: E731
+            # the firm table of the files is made by the second process, not here
+            make = lambda stage: _firm_tasks(a, stage, self.lang, self.lists)  # noqa: E731
         else:
             layers = _parcel_layers(a)
             make = lambda stage: [("parcels.gpkg",  # noqa: E731
