@@ -127,7 +127,8 @@ class Assessment:
             graded = f["status"].isin(["graded", "exempt"])
             out["policy"] = {"name": self.policy.name, "sha256": self.policy.sha256}
             out["grades"] = value_counts(f.loc[graded, "grade"])
-            out["grades_by_track"] = {t: value_counts(g["grade"]) for t, g in f[graded].groupby("track")}
+            out["grades_by_track"] = {t: value_counts(g["grade"]) for t, g in
+                                      f.loc[graded, ["track", "grade"]].groupby("track")}
             out["benchmarks"] = self.meta.get("benchmarks")
         if self.previous is not None and "grade_direction" in f:
             out["year_on_year"] = {"previous_firms": len(self.previous),
@@ -171,10 +172,13 @@ def _code_counts(s: pd.Series) -> dict[str, int]:
 
     from .report.summary import value_counts
 
-    arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(), type=pa.string(), from_pandas=True)
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s.array)
+    else:
+        arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(), type=pa.string(), from_pandas=True)
     codes = pc.list_flatten(pc.split_pattern(arr, pattern=";"))
     codes = codes.filter(pc.not_equal(codes, ""))
-    return value_counts(pd.Series(codes.to_numpy(zero_copy_only=False), dtype=object))
+    return value_counts(pd.Series(pd.array(codes, dtype=pd.StringDtype("pyarrow", na_value=np.nan))))
 
 
 def _ratio(f: pd.DataFrame, num: str) -> float | None:

@@ -84,3 +84,21 @@ def test_code_counts_of_joined_reason_cells() -> None:
     assert list(_code_counts(s)) == ["IDLE", "LOW_TAX", "VACANT"]
     assert _code_counts(pd.Series(["B;A", None], dtype="str")) == {"A": 1, "B": 1}
     assert _code_counts(pd.Series([], dtype=object)) == {}
+
+
+def test_value_counts_of_arrow_text_equal_the_object_path() -> None:
+    """summary.value_counts counts Arrow text in Arrow: the same dict (keys, order, counts) as for the same
+    values held as Python objects; missing values left out."""
+    import numpy as np
+
+    from parkland.report.summary import value_counts
+
+    rng = np.random.default_rng(3)
+    pool = np.array(["A", "B", "长", "", "a", "Z9", None], dtype=object)
+    for _ in range(50):
+        vals = pool[rng.integers(0, len(pool), rng.integers(0, 30))]
+        as_obj = value_counts(pd.Series(vals, dtype=object))
+        as_str = value_counts(pd.Series(vals, dtype="str"))
+        assert as_str == as_obj and list(as_str) == list(as_obj)
+        assert all(type(k) is str and type(v) is int for k, v in as_str.items())
+    assert value_counts(pd.Series(["b", "a", None, "b"], dtype="str")) == {"a": 1, "b": 2}

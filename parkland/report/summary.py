@@ -56,6 +56,13 @@ def dumps(summary: dict) -> str:
 
 
 def value_counts(s: pd.Series) -> dict[str, int]:
-    """Counts of each value, sorted by value (stable across runs)."""
+    """Counts of each value (missing values left out), keyed by the value's text, sorted (stable across
+    runs). Text held in Arrow is counted there (``pyarrow.compute.value_counts``)."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        counted = pc.value_counts(pa.array(s.array)).to_pylist()
+        return dict(sorted((c["values"], c["counts"]) for c in counted if c["values"] is not None))
     vc = s.dropna().astype(str).value_counts()
     return {k: int(vc[k]) for k in sorted(vc.index)}
