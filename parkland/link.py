@@ -786,7 +786,7 @@ def assemble(plan: LinkPlan, totals: list[dict[str, Any]], per_parcel: list[dict
         "unassigned_share": cat(per_parcel, "unassigned_share"),
         "park": cat(per_parcel, "park"),
     }, index=parcel_index)
-    pairs = pd.DataFrame({c: cat([t["pairs"] for t in totals], c) for c in PAIR_COLUMNS})
+    pairs = pd.DataFrame({c: text_column(np.asarray(cat([t["pairs"] for t in totals], c))) for c in PAIR_COLUMNS})
     rec = merge_records([plan.recs, *recs])
     if source != "firms":
         rec.loc[rec["source"] == "firms", "source"] = source
