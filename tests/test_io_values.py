@@ -187,3 +187,39 @@ def test_excel_serial_beyond_what_a_date_column_holds_is_a_bad_date() -> None:
     assert bad.tolist() == [True, False, False, True, False]
     d, bad = parse_dates(pd.Series([2958465, 45000.0]))
     assert d.isna().tolist() == [True, False] and bad.tolist() == [True, False]
+
+
+def test_parse_date_columns_reads_every_column_as_parse_dates_does():
+    """Text columns are parsed together, once per distinct cell text: the same dates and bad masks as
+    parse_dates of each column read on its own (object cells), on each column's own index."""
+    texts = ["2023-05-01", " 2023/5/1 ", "2023年5月1日", "20230501", "xx", "", None, "２０２３－０５－０１", "45047",
+             "2019", "—", "2023-13-01", "2023-05-01 12:30"]
+    a = pd.Series(texts * 3, dtype="str", index=range(100, 139))
+    b = pd.Series(texts[::-1] * 2 + ["2020-02-29"], dtype="str")
+    c = pd.Series([45047.0, np.nan, 2019.0])  # a number column takes its own path
+    got = V.parse_date_columns([a, b, c])
+    for col, (d, bad) in zip((a, b, c), got):
+        want_d, want_bad = V.parse_dates(col.astype(object) if col.dtype != "float64" else col)
+        pd.testing.assert_series_equal(d, want_d, check_exact=True)
+        pd.testing.assert_series_equal(bad, want_bad, check_exact=True)
+        assert d.index.equals(col.index) and str(d.dtype) == "datetime64[ns]"
+    d, bad = got[0]
+    may1 = pd.Timestamp("2023-05-01")
+    assert d.tolist()[:13] == [may1] * 4 + [pd.NaT] * 3 + [may1, may1, pd.Timestamp("2019-01-01"), pd.NaT,
+                                                             pd.NaT, may1]
+    assert bad.tolist()[:13] == [False] * 4 + [True] + [False] * 6 + [True, False]
+    assert got[1][0].iloc[-1] == pd.Timestamp("2020-02-29")
+    assert V.parse_date_columns([]) == []
+
+
+def test_normalise_text_per_distinct_text_of_a_long_column():
+    """A long text column whose cells repeat is normalised once per distinct text: the same Python
+    strings and None as cell by cell, on the column's index and name."""
+    cells = ["  甲 \u3000 公司 ", "", None, "乙（成都）有限公司", "园区\xa03", " ", "园区\xa03"] * 600
+    s = pd.Series(cells, dtype="str", index=range(5, 4205), name="园区")
+    got = V.normalise_text(s)
+    want = V.normalise_text(s.astype(object))  # object cells: cell by cell
+    pd.testing.assert_series_equal(got, want, check_exact=True)
+    assert got.tolist()[:7] == ["甲 公司", None, None, "乙（成都）有限公司", "园区 3", None, "园区 3"]
+    assert got.name == "园区" and got.dtype == object and got.index.equals(s.index)
+    assert {type(v) for v in got} == {str, type(None)}

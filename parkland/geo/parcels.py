@@ -233,7 +233,8 @@ def prepare_parcels(
         alive &= ~lost
 
     frame[geom_name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
-    out = frame.loc[alive].reset_index(drop=True)
+    # every feature kept (the usual case): the frame as it is, not a copy through a Boolean mask
+    out = frame.reset_index(drop=True) if alive.all() else frame.loc[alive].reset_index(drop=True)
     if not len(out):
         name = Path(path).name if path is not None else source
         dropped = recon.concat(recs)
@@ -253,7 +254,7 @@ def prepare_parcels(
 
     orows = out["source_row"].to_numpy()
     ofrows = _file_rows(out)
-    okeys = _key(out)
+    okeys = keys[alive]  # = _key(out): the id columns are not changed above
 
     def add_out(mask: np.ndarray, code: str, zh: Any, en: Any, column: str) -> None:
         if mask.any():
@@ -276,7 +277,8 @@ def prepare_parcels(
     if "parcel_id" in out.columns:
         add_out(missing_id, "MISSING_PARCEL_ID", "宗地没有宗地代码，保留但无法按代码关联企业",
                 "the parcel has no parcel id; kept, but firms cannot link to it by code", "parcel_id")
-    dup = (pid.duplicated(keep=False) & pid.notna()).to_numpy()
+    codes, _ = pd.factorize(pid)  # = pid.duplicated(keep=False) & pid.notna(), hashed in Arrow
+    dup = (codes >= 0) & (np.bincount(codes[codes >= 0], minlength=1)[np.maximum(codes, 0)] > 1)
     if dup.any():
         # name at most DUP_NAMED other rows per message (a layer with one id on 100k rows stays linear)
         sub = pd.DataFrame({"pid": pid[dup].to_numpy(dtype=object), "row": orows[dup]})

@@ -132,8 +132,11 @@ def code_lists(raw: pd.Series, rec: Recorder, header: str) -> tuple[pd.Series, p
     return long, V.join_codes(long, raw.index)
 
 
-def dates(raw: pd.Series, rec: Recorder, header: str) -> pd.Series:
-    d, bad = V.parse_dates(raw)
+def dates(raw: pd.Series, rec: Recorder, header: str,
+          parsed: tuple[pd.Series, pd.Series] | None = None) -> pd.Series:
+    """The column's dates (``parsed``: :func:`parkland.io.values.parse_dates` of ``raw``, when already
+    parsed with other columns), unreadable ones listed as BAD_DATE and left missing."""
+    d, bad = parsed if parsed is not None else V.parse_dates(raw)
     rec.rows("BAD_DATE", bad, "无法识别的日期「{}」，按缺失处理", "unreadable date '{}', treated as missing", "kept",
              header, quote=raw)
     return d

@@ -85,7 +85,8 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
                          hint_en="Name the parcel id field with --parcel-id FIELD.")
     idh = canon["parcel_id"]
     raw = pd.DataFrame({"source_row": gdf["source_row"], "file_row": gdf["source_row"]}, index=gdf.index)
-    id_raw = V.to_text(gdf[idh])
+    id_text = V._to_str(gdf[idh])  # Arrow text: the code rules below run on it, not on Python strings
+    id_raw = V._as_object(id_text)  # = V.to_text(gdf[idh])
     rec = Recorder("parcels", raw, id_raw)
     column_notes(matches, rec)
     for r in (loaded.recon,):
@@ -100,13 +101,13 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
                  f'parcel-code field, "{name}", is used; others: {", ".join(others)}')
 
     out: dict[str, pd.Series] = {"source_row": gdf["source_row"].astype("int64")}
-    pid = V.normalise_codes(id_raw)
+    pid = V._codes(id_text)  # = V.normalise_codes(id_raw), as Arrow text
     sci = V.scientific_mask(pid)
     rec.rows("PARCEL_ID_SCIENTIFIC", sci, "宗地代码「{}」是科学计数法的数字，位数已丢失，无法还原",
              "parcel code '{}' is a number in scientific notation: its digits are lost", "kept", idh, quote=id_raw)
     rec.rows("MISSING_PARCEL_ID", pid.isna(), "宗地没有宗地代码，无法按代码关联企业",
              "the parcel has no parcel code: firms cannot link to it by code", "kept", idh)
-    out["parcel_id"] = V.parcel_codes(pid.where(~sci, None))
+    out["parcel_id"] = V.parcel_codes(pid.where(~sci))
     out["parcel_id_raw"] = id_raw
     none = V.nones(gdf.index)
     for c in PARCEL_TEXT[1:]:
@@ -116,9 +117,13 @@ def read_parcels(path: str | Path, *, layer: str | None = None, id_column: str |
         else:
             out[c] = none
     out["cert_area_mu"] = _cert_area(gdf, matches, canon, rec, meta)
+    given = [c for c in PARCEL_DATES if c in canon]
+    parsed = dict(zip(given, V.parse_date_columns([gdf[canon[c]] for c in given])))  # distinct texts once
     for c in PARCEL_DATES:
-        out[c] = (dates(gdf[canon[c]], rec, canon[c]) if c in canon
-                  else pd.Series(pd.NaT, index=gdf.index, dtype="datetime64[ns]"))
+        if c in canon:
+            out[c] = dates(gdf[canon[c]], rec, canon[c], parsed=parsed[c])
+        else:
+            out[c] = pd.Series(pd.NaT, index=gdf.index, dtype="datetime64[ns]")
     for c in PARCEL_NUMBERS[1:]:
         out[c] = (numbers(gdf[canon[c]], matches[canon[c]], rec, canon[c]) if c in canon
                   else pd.Series(np.nan, index=gdf.index, dtype="float64"))

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parkland.frames import join_groups
+from parkland.frames import join_groups, objects
 
 #: separators between several codes in one cell: ; ； , ， 、 and line breaks
 CODE_SEPARATORS = r"[;；,，、\r\n]+"
@@ -35,9 +35,32 @@ def nones(index: pd.Index) -> pd.Series:
 
 
 def _as_object(series: pd.Series) -> pd.Series:
-    """Object Series with None for missing (whatever the input dtype)."""
+    """Object Series with None for missing (whatever the input dtype). Text held in Arrow goes straight
+    to Python strings."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return pd.Series(objects(series), index=series.index, dtype=object, name=series.name, copy=False)
     s = series.astype(object)
     return s.where(series.notna(), None)
+
+
+#: a text column longer than this is first sampled: when its first cells repeat, the cell rules run once
+#: per distinct text (:func:`_per_distinct`)
+_DISTINCT_MIN = 2000
+
+
+def _per_distinct(series: pd.Series, func) -> pd.Series | None:
+    """``func`` (an element-wise rule: ``str`` Series → object Series, ``None`` for missing) applied once
+    per distinct text of a long ``str`` Series whose first cells repeat, and spread back to every cell;
+    None when the column is not such a column (the caller applies ``func`` to all of it)."""
+    if not isinstance(series.dtype, pd.StringDtype) or len(series) < _DISTINCT_MIN:
+        return None
+    if len(pd.unique(series.iloc[:_DISTINCT_MIN])) > _DISTINCT_MIN // 4:
+        return None
+    codes, uniq = pd.factorize(series)
+    # one more, missing text: code -1 (an empty cell) takes it
+    u = pd.Series(uniq, dtype=series.dtype).reindex(range(len(uniq) + 1))
+    res = func(u).to_numpy(dtype=object)
+    return pd.Series(res[codes], index=series.index, dtype=object, name=series.name, copy=False)
 
 
 def _to_str(series: pd.Series) -> pd.Series:
@@ -183,6 +206,11 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
 def normalise_text(series: pd.Series) -> pd.Series:
     """Names and labels: stripped, inner runs of whitespace (also full-width and non-breaking spaces)
     made one space; empty → None. Characters are otherwise kept as written (object dtype)."""
+    out = _per_distinct(series, _normalise_text)
+    return _normalise_text(series) if out is None else out
+
+
+def _normalise_text(series: pd.Series) -> pd.Series:
     t = _to_str(series).str.replace(_WS + "+", " ", regex=True).str.strip()
     return _as_object(t.where(t.ne("").fillna(False).astype(bool)))
 
@@ -283,13 +311,44 @@ def parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         d = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
         return d.dt.normalize().astype("datetime64[ns]"), pd.Series(False, index=idx)
+    if isinstance(series.dtype, pd.StringDtype):
+        return parse_date_columns([series])[0]
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         series = _numbers_to_text(series)
     codes, uniques = pd.factorize(_clean(series).fillna(""))
     d_u, bad_u = _parse_date_texts(pd.Series(uniques, dtype="str"))
-    d = pd.Series(d_u.to_numpy()[codes], index=idx).astype("datetime64[ns]")
-    bad = pd.Series(bad_u.to_numpy()[codes], index=idx)
+    return _spread_dates(d_u.to_numpy(), bad_u.to_numpy(), codes, idx)
+
+
+def _spread_dates(d_u: np.ndarray, bad_u: np.ndarray, codes: np.ndarray, idx: pd.Index
+                  ) -> tuple[pd.Series, pd.Series]:
+    d = pd.Series(d_u[codes], index=idx).astype("datetime64[ns]")
+    bad = pd.Series(bad_u[codes], index=idx)
     return d, bad
+
+
+def parse_date_columns(columns: list[pd.Series]) -> list[tuple[pd.Series, pd.Series]]:
+    """:func:`parse_dates` of each column. The text (``str``) columns are parsed together: each distinct
+    cell text of all of them is cleaned and parsed once (a cell is read the same in any column)."""
+    out: list[tuple[pd.Series, pd.Series] | None] = [None] * len(columns)
+    text = [i for i, c in enumerate(columns) if isinstance(c.dtype, pd.StringDtype)]
+    for i, c in enumerate(columns):
+        if i not in text:
+            out[i] = parse_dates(c)
+    if text:
+        found = [pd.factorize(columns[i]) for i in text]
+        # the distinct texts of all the columns, then one more, "" (empty): code -1 (a missing cell) takes it
+        every = pd.Series(np.concatenate([np.asarray(u, dtype=object) for _, u in found]
+                                         + [np.array([""], dtype=object)]), dtype="str")
+        codes_all, uniq = pd.factorize(every)
+        d_u, bad_u = _parse_date_texts(_clean(pd.Series(uniq, dtype="str")).fillna(""))
+        d_u, bad_u = d_u.to_numpy()[codes_all], bad_u.to_numpy()[codes_all]
+        start = 0
+        for i, (codes, u) in zip(text, found):
+            take = np.append(np.arange(start, start + len(u)), len(every) - 1)[codes]
+            start += len(u)
+            out[i] = _spread_dates(d_u, bad_u, take, columns[i].index)
+    return out  # type: ignore[return-value]
 
 
 def _extract(t: pd.Series, pattern: str) -> pd.DataFrame:
