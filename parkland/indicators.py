@@ -46,8 +46,9 @@ def ratio(num: pd.Series | np.ndarray, den: pd.Series | np.ndarray) -> np.ndarra
 
 
 def firm_indicators(firms: pd.DataFrame) -> pd.DataFrame:
-    """Add every indicator of ``schema.INDICATORS`` to a firm frame (needs ``land_mu``)."""
-    out = firms.copy()
+    """Add every indicator of ``schema.INDICATORS`` to a firm frame (needs ``land_mu``): a new frame; the
+    caller's is not changed (copy-on-write: the columns are shared until either frame writes to them)."""
+    out = firms.copy(deep=False)
     for key, (num, den) in INDICATORS.items():
         if num in out.columns and den in out.columns:
             out[key] = ratio(out[num], out[den])
