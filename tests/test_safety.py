@@ -262,16 +262,18 @@ def test_gpkg_crash_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     target = tmp_path / "parcels.gpkg"
     export.write_gpkg_layers({"parcels": g}, target)
     old = target.read_bytes()
-    real = gpd.GeoDataFrame.to_file
+    import pyogrio.raw
+
+    real = pyogrio.raw.write_arrow  # what every plain layer is written with
     calls = {"n": 0}
 
-    def second_layer_crashes(self: gpd.GeoDataFrame, path: Any, *a: Any, **k: Any) -> None:
+    def second_layer_crashes(*a: Any, **k: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("killed mid-write")
-        real(self, path, *a, **k)
+        real(*a, **k)
 
-    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", second_layer_crashes)
+    monkeypatch.setattr(pyogrio.raw, "write_arrow", second_layer_crashes)
     with pytest.raises(RuntimeError, match="mid-write"):
         export.write_gpkg_layers({"parcels": g, "parks": g}, target)
     assert target.read_bytes() == old

@@ -24,14 +24,15 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def formula_start(arr: Any) -> Any:
-    """Arrow text array → Boolean array: the text starts with one of FORMULA_START (null → False), in
-    Arrow's C++ kernels."""
-    import pyarrow.compute as pc
+    """Arrow text array → Boolean array: the text starts with one of FORMULA_START (null → False); read
+    from the first byte of each text (:func:`_formula_marks`)."""
+    import pyarrow as pa
 
-    hit = pc.starts_with(arr, FORMULA_START[0])
-    for p in FORMULA_START[1:]:
-        hit = pc.or_(hit, pc.starts_with(arr, p))
-    return hit.fill_null(False)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.large_string())
+    return pa.array(_formula_marks(arr), type=pa.bool_())
 
 
 def _starts_arrow(txt: pd.Series) -> np.ndarray | None:
@@ -404,6 +405,216 @@ def _to_gpkg(data: gpd.GeoDataFrame, path: Path, layer: str, mode: str = "w") ->
             part.to_file(path, layer=layer, driver="GPKG", engine="pyogrio", mode=how)
 
 
+#: shapely's geometry type ids → the names pyogrio infers a layer's geometry type from (``geom_type``)
+_GEOM_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+               "GeometryCollection")
+#: single type id → its multi type id, for a layer mixing the two (GPKG then takes the multi type)
+_MULTI_OF = {0: 4, 1: 5, 3: 6}
+
+
+def _gpkg_text(s: pd.Series) -> Any:
+    """A text column (``str`` dtype, or object holding only text or nothing) as the Arrow text array that
+    ``_gpkg_ready(neutralise_frame(...))`` and pyarrow make of it (missing → null), the formula guard
+    applied in Arrow (:func:`_formula_marks`, then ``'`` before the cells it marks). None when it is no
+    such column or Arrow refuses its text (a lone surrogate: the plain path then writes the layer)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = None
+    if isinstance(s.dtype, pd.StringDtype):
+        chunked = getattr(s.array, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.type in (pa.string(), pa.large_string()):
+            arr = chunked.combine_chunks().cast(pa.string())
+            values = None
+        else:
+            values = s.to_numpy(dtype=object, na_value=None)
+    elif pd.api.types.is_object_dtype(s):
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind == "empty":
+            return pa.nulls(len(s), pa.string())
+        if kind != "string":
+            return None
+        values = s.to_numpy()
+    else:
+        return None
+    if arr is None:
+        try:
+            arr = pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
+            return None
+    starts = _formula_marks(arr)
+    if starts.any():
+        arr = pc.if_else(pa.array(starts), pc.binary_join_element_wise("'", arr, ""), arr)
+    return arr
+
+
+#: byte → it starts a formula (FORMULA_START are single ASCII characters)
+_FORMULA_BYTES = np.zeros(256, dtype=bool)
+_FORMULA_BYTES[[ord(c) for c in FORMULA_START]] = True
+
+
+def _formula_marks(arr: Any) -> np.ndarray:
+    """Arrow ``string``/``large_string`` array → which cells start with one of FORMULA_START (null →
+    False), read from the first byte of each text (every FORMULA_START is one ASCII byte, and in UTF-8 no
+    other character starts with an ASCII byte): one numpy look-up instead of a pass per prefix."""
+    import pyarrow as pa
+
+    n = len(arr)
+    bufs = arr.buffers()
+    width = 8 if pa.types.is_large_string(arr.type) else 4
+    offsets = np.frombuffer(bufs[1], dtype=np.int64 if width == 8 else np.int32, count=n + 1,
+                            offset=width * arr.offset)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    first = np.zeros(n, dtype=np.uint8)
+    filled = offsets[1:] > offsets[:-1]
+    first[filled] = data[offsets[:-1][filled]]
+    marks = _FORMULA_BYTES[first]
+    if arr.null_count:
+        marks &= arr.is_valid().to_numpy(zero_copy_only=False)
+    return marks
+
+
+def _gpkg_value(s: pd.Series) -> Any:
+    """Any other attribute column as the Arrow array pyogrio writes for it after :func:`_gpkg_ready`:
+    booleans as ``bool`` (``Int8`` 1/0/null when some are missing, and object columns of True/False/None),
+    numbers and time-zone-free date-times as they are (NaN/NaT → null). None for any other type (the
+    plain path then writes the layer)."""
+    import pyarrow as pa
+
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        ready = s.astype("Int8") if s.isna().any() else s.astype(bool)
+    elif pd.api.types.is_object_dtype(dtype):
+        if pd.api.types.infer_dtype(s, skipna=True) != "boolean":
+            return None
+        ready = s.astype("boolean").astype("Int8")
+    elif isinstance(dtype, np.dtype) and (dtype.kind in "iuM" or (dtype.kind == "f" and dtype.itemsize >= 4)):
+        return pa.array(s.to_numpy(), from_pandas=True)
+    elif isinstance(s.array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray)):
+        ready = s
+    else:
+        return None
+    if isinstance(ready.dtype, np.dtype):
+        return pa.array(ready.to_numpy(), from_pandas=True)
+    return pa.array(ready.array)
+
+
+def _gpkg_columns(gdf: gpd.GeoDataFrame) -> tuple[list[str], list[Any], int] | None:
+    """The attribute columns of a layer as Arrow arrays (the geometry's place left None), their names and
+    the geometry's position; None when the layer is unusual (the plain path then writes it): not exactly
+    one geometry column, an index ``to_file`` would write, names that are repeated or not text, a column
+    of a type :func:`_gpkg_text`/:func:`_gpkg_value` do not take."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        return None
+    try:
+        geometry = gdf.geometry.name
+    except AttributeError:  # no active geometry column
+        return None
+    names = list(gdf.columns)
+    if not all(isinstance(c, str) for c in names) or len(set(names)) != len(names):
+        return None
+    if list(gdf.index.names) != [None] or not pd.api.types.is_integer_dtype(gdf.index.dtype):
+        return None  # to_file would write the index as a column
+    kinds = [isinstance(t, gpd.array.GeometryDtype) for t in gdf.dtypes]
+    if sum(kinds) != 1 or names[kinds.index(True)] != geometry:
+        return None
+    arrays: list[Any] = []
+    for i in range(gdf.shape[1]):
+        if kinds[i]:
+            arrays.append(None)
+            continue
+        s = gdf.iloc[:, i]
+        arr = _gpkg_text(s)
+        if arr is None:
+            arr = _gpkg_value(s)
+        if arr is None:
+            return None
+        arrays.append(arr)
+    return names, arrays, kinds.index(True)
+
+
+def _gpkg_geometry(geoms: np.ndarray, ids: np.ndarray) -> tuple[Any, str]:
+    """One slice of 2D geometries (shapely type ids ``ids``) → (WKB as Arrow binary, the layer's geometry
+    type), as pyogrio's ``write_dataframe`` infers them: one type → that type; a single type mixed with its
+    multi type → the multi type, each single geometry written as a multi geometry of one part (its WKB
+    behind a multi header with count 1, which is the WKB of ``shapely.multipolygons([g])``); anything else
+    → Unknown."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import shapely
+
+    arr = pa.array(shapely.to_wkb(geoms), type=pa.binary())
+    present = [int(t) for t in np.unique(ids[ids >= 0])]
+    if len(present) == 1:
+        return arr, _GEOM_NAMES[present[0]]
+    if len(present) == 2 and _MULTI_OF.get(present[0]) == present[1]:
+        single, multi = present
+        mask = ids == single
+        if mask.any():
+            maker = {4: shapely.multipoints, 5: shapely.multilinestrings, 6: shapely.multipolygons}[multi]
+            one = {0: shapely.Point(0, 0), 1: shapely.LineString([(0, 0), (1, 1)]),
+                   3: shapely.Polygon([(0, 0), (1, 0), (1, 1)])}[single]
+            head = shapely.to_wkb(maker([one]))[:9]  # byte order, multi type, count 1
+            prefix = pc.if_else(pa.array(mask), pa.scalar(head, pa.binary()), pa.scalar(b"", pa.binary()))
+            arr = pc.binary_join_element_wise(prefix, arr, pa.scalar(b"", pa.binary()))
+        return arr, _GEOM_NAMES[multi]
+    return arr, "Unknown"
+
+
+def _gpkg_crs(gdf: gpd.GeoDataFrame) -> str | None:
+    """The CRS pyogrio passes to GDAL: ``EPSG:<code>`` when it has one, else its WKT1 (GDAL flavour)."""
+    crs = gdf.geometry.crs
+    if not crs:
+        return None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.to_wkt("WKT1_GDAL")
+
+
+def _arrow_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str, mode: str = "w") -> bool:
+    """Write ``gdf`` as layer ``layer`` the way ``_to_gpkg(_gpkg_ready(neutralise_frame(gdf)), ...)`` does,
+    with the Arrow table built here: text columns go to Arrow once (``str`` ones as they are) with the
+    formula guard, booleans and numbers as :func:`_gpkg_value`, geometry to WKB with the type and CRS
+    pyogrio would infer, then ``pyogrio.write_arrow`` (the same GDAL call ``to_file`` ends in, without its
+    pandas → Arrow round trip and its per-geometry promotion to multi types). Slices of GPKG_CHUNK_ROWS
+    as :func:`_to_gpkg`. False, before touching the file, for a layer this does not take (3D geometry,
+    linear rings, types :func:`_gpkg_columns` refuses)."""
+    import pyarrow as pa
+    import shapely
+    from pyogrio.raw import write_arrow
+
+    cols = _gpkg_columns(gdf)
+    if cols is None:
+        return False
+    names, arrays, gpos = cols
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    ids = shapely.get_type_id(geoms)
+    if (ids == 2).any():
+        return False
+    solid = (ids >= 0) & ~shapely.is_empty(geoms)
+    if shapely.has_z(geoms[solid]).any():
+        return False
+    crs = _gpkg_crs(gdf)
+    n = len(gdf)
+    step = max(int(GPKG_CHUNK_ROWS), 1)
+    for k, start in enumerate(range(0, max(n, 1), step)):
+        stop = n if n <= step else min(start + step, n)
+        wkb, gtype = _gpkg_geometry(geoms[start:stop], ids[start:stop]) if n else (
+            pa.array([], type=pa.binary()), "Unknown")
+        part = [wkb if j == gpos else a if n <= step else a.slice(start, stop - start)
+                for j, a in enumerate(arrays)]
+        table = pa.Table.from_arrays(part, names=names)
+        write_arrow(table, path, layer=layer, driver="GPKG", geometry_name=names[gpos], geometry_type=gtype,
+                    crs=crs, encoding=None, append=(mode if k == 0 else "a") == "a")
+    return True
+
+
+def _write_layer(gdf: gpd.GeoDataFrame, path: Path, layer: str, mode: str) -> None:
+    """:func:`_arrow_gpkg`, or for a layer it does not take the plain path (:func:`_gpkg_ready`,
+    :func:`_to_gpkg`)."""
+    if not _arrow_gpkg(gdf, path, layer, mode):
+        _to_gpkg(_gpkg_ready(neutralise_frame(gdf)), path, layer, mode=mode)
+
+
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike, layer: str, *, append_to: bool = False) -> Path:
     """Write one layer of a GeoPackage (pyogrio), text neutralised, geometry in the frame's CRS.
 
@@ -411,12 +622,11 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | os.PathLike, layer: str, *, ap
     caller: write the first layer with ``append_to=False`` into the temporary path, then the others).
     """
     path = Path(path)
-    data = _gpkg_ready(neutralise_frame(gdf))
     if append_to:
-        _to_gpkg(data, path, layer, mode="a")
+        _write_layer(gdf, path, layer, "a")
         return path
     with atomic_path(path) as tmp:
-        _to_gpkg(data, tmp, layer)
+        _write_layer(gdf, tmp, layer, "w")
     return path
 
 
@@ -425,8 +635,7 @@ def write_gpkg_layers(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLi
     path = Path(path)
     with atomic_path(path) as tmp:
         for i, (name, gdf) in enumerate(layers.items()):
-            data = _gpkg_ready(neutralise_frame(gdf))
-            _to_gpkg(data, tmp, name, mode="w" if i == 0 else "a")
+            _write_layer(gdf, tmp, name, "w" if i == 0 else "a")
     return path
 
 
