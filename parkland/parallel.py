@@ -52,8 +52,7 @@ def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in
     code = 1
     try:
         try:
-            payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
+            result, payload = fn(), None
         except Exception as err:
             text = traceback.format_exc()[-4000:]
             try:
@@ -61,12 +60,28 @@ def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in
                 pickle.loads(payload)  # an exception that cannot be rebuilt travels as text
             except Exception:
                 payload = pickle.dumps(("error", None, text))
-        with os.fdopen(w, "wb") as fh:
-            fh.write(payload)
+        with os.fdopen(w, "wb", buffering=_PIPE_BUFFER) as fh:
+            if payload is not None:
+                fh.write(payload)
+            else:
+                # streamed: the parent unpickles while this process pickles, so a large result (the firm
+                # table) crosses in about the time of the slower side, not of both one after the other
+                try:
+                    pickle.dump(("ok", result), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    code = 0
+                except Exception:  # a result that cannot be pickled: the stream is cut short here
+                    sys.stderr.write(traceback.format_exc()[-4000:])
+                    code = _UNSENDABLE
     except BaseException:  # KeyboardInterrupt, SystemExit: the child simply ends (the parent sees no result)
         code = code or 1
     finally:
         os._exit(code)  # never back into the parent's code: no finally blocks, atexit or stdio flush here
+
+
+#: buffer of each end of the result pipe
+_PIPE_BUFFER = 1 << 20
+#: exit code of a child whose result could not be pickled (its traceback went to stderr)
+_UNSENDABLE = 3
 
 
 class Forked:
@@ -106,19 +121,22 @@ class Forked:
 
     def _wait(self) -> tuple:
         if self._outcome is None:
-            data = b""
+            outcome = None
             try:
                 fd, self._fd = self._fd, None
-                with os.fdopen(fd, "rb") as fh:  # closes the pipe, also when interrupted
-                    data = fh.read()
+                with os.fdopen(fd, "rb", buffering=_PIPE_BUFFER) as fh:  # closes the pipe, also when interrupted
+                    try:
+                        outcome = pickle.load(fh)  # as the child writes it
+                    except Exception:  # killed, out of memory: nothing (or half) was written
+                        outcome = None
             finally:
                 pid, self._pid = self._pid, None
                 _, status = os.waitpid(pid, 0)
             code = os.waitstatus_to_exitcode(status)
-            try:
-                self._outcome = pickle.loads(data)
-            except Exception:  # killed, out of memory: nothing (or half) was written
-                self._outcome = ("error", None, f"the child process ended with exit code {code} and no result")
+            if outcome is None:
+                why = " (its result could not be pickled; see its traceback above)" if code == _UNSENDABLE else ""
+                outcome = ("error", None, f"the child process ended with exit code {code} and no result{why}")
+            self._outcome = outcome
         return self._outcome
 
     def result(self) -> Any:

@@ -259,3 +259,16 @@ def test_importing_the_command_does_not_load_the_vector_stack() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]"
     assert out[1] == "parkland.pipeline parkland.io.parcels"
+
+
+def test_a_large_result_streams_back_and_an_unpicklable_one_fails_cleanly() -> None:
+    """Results are pickled straight into the pipe (the parent unpickles as they come): a result larger
+    than the pipe's buffers arrives whole; one that cannot be pickled ends in ChildFailed, not a hang."""
+    import numpy as np
+
+    big = pd.DataFrame({"t": [f"企业{i}" for i in range(300_000)], "x": np.arange(300_000) * 0.5})
+    got = fork_call(lambda: big).result()
+    pd.testing.assert_frame_equal(got, big)
+    job = fork_call(lambda: {"ok": list(range(100_000)), "bad": threading.Lock()})
+    with pytest.raises(ChildFailed, match="could not be pickled"):
+        job.result()
