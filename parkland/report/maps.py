@@ -170,36 +170,50 @@ def _b64(data: bytes) -> str:
     return _B64(base64.b64encode(data).decode("ascii"))
 
 
+#: word types of the varint writer by byte count (little-endian, so a word's bytes are in output order)
+_WORDS = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
+
+
 def _uvarint(values: Any) -> bytes:
     """LEB128 varints of non-negative integers (7 bits a byte, low groups first, high bit = more),
     vectorised: bytes b = (z >> 7j) & 0x7F for j below the value's byte count (at least 1, and 1 more for
-    each further non-zero 7-bit group), 0x80 added on all but the last byte of each value."""
-    z = np.asarray(values).astype(np.uint64).ravel()
+    each further non-zero 7-bit group), 0x80 added on all but the last byte of each value.
+
+    Values below 2⁵⁶ (up to 8 bytes): each value's 7-bit groups spread over the bytes of one word
+    w = Σ ((z << j) & (0x7F << 8j)); byte j continues (0x80) when a byte above it is non-zero (an OR of
+    the higher bytes, then (b + 0x7F) & 0x80 per byte, all ≤ 0x7F so nothing carries); the words' bytes
+    kept are byte 0 and each byte after a continued one: contiguous passes over n words, one compress."""
+    z = np.asarray(values)
+    z = (z if z.dtype == np.uint64 else z.astype(np.uint64)).ravel()
     n = z.size
     if n == 0:
         return b""
     top = int(z.max())
     if top < 0x80:  # one byte each
         return z.astype(np.uint8).tobytes()
-    if top <= 0xFFFFFFFF:
-        z = z.astype(np.uint32)
-    t = z.dtype.type
     m = (top.bit_length() + 6) // 7  # bytes of the largest value
-    if m <= 5:  # a row of m bytes per value, the ones in use kept in row order
-        mat = np.empty((n, m), dtype=np.uint8)
-        keep = np.empty((n, m), dtype=bool)
-        keep[:, 0] = True
-        for j in range(m):
-            rest = z >> t(7 * j) if j else z
-            mat[:, j] = (rest & t(0x7F)).astype(np.uint8)
-            if j:
-                keep[:, j] = rest != 0
-        mat[:, :-1] |= keep[:, 1:].view(np.uint8) << 7
-        return mat[keep].tobytes()
-    # a few long values among many short ones: byte j written for the values that have it
+    if m <= 8:
+        width = 2 if m <= 2 else 4 if m <= 4 else 8
+        dt = _WORDS[width]
+        t = dt.type
+        zz = z.astype(dt)
+        w = zz & t(0x7F)
+        for j in range(1, m):
+            w |= (zz << t(j)) & t(0x7F << (8 * j))
+        above = w >> t(8)  # byte j: the OR of bytes j + 1 … of w
+        shift = 8
+        while shift < 8 * (width - 1):
+            above |= above >> t(shift)
+            shift *= 2
+        cont = (above + t(int.from_bytes(b"\x7f" * width, "little"))) & t(int.from_bytes(b"\x80" * width, "little"))
+        w |= cont
+        keep = (cont << t(1)) | t(1)  # 0/1 bytes: byte 0, and each byte after a continued one
+        return w.view(np.uint8)[keep.view(np.bool_)].tobytes()
+    # values of 2⁵⁶ and more: byte j written for the values that have it
     nb = np.ones(n, dtype=np.int64)
     levels = []
     idx = np.flatnonzero(z >= 0x80)
+    t = np.uint64
     while idx.size:
         levels.append(idx)
         nb[idx] += 1
@@ -222,10 +236,16 @@ def _uvarint(values: Any) -> bytes:
 def _zigzag(v: Any) -> np.ndarray:
     """z = 2v (v ≥ 0), −2v − 1 (v < 0)."""
     v = np.asarray(v, dtype=np.int64)
-    return ((v << 1) ^ (v >> 63)).astype(np.uint64)
+    return ((v << 1) ^ (v >> 63)).view(np.uint64)
 
 
 def _floats(values: Any) -> np.ndarray:
+    """Numbers as float64 (text parsed, anything else missing → NaN); float64 input as it is (not
+    copied: callers only read it)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64 and values.ndim == 1:
+        return values
+    if isinstance(values, pd.Series) and values.dtype == np.dtype("float64"):
+        return values.to_numpy()
     s = pd.Series(values)
     if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
         s = pd.to_numeric(s, errors="coerce")
@@ -236,9 +256,9 @@ def _num_column(values: Any, decimals: int) -> dict[str, Any]:
     """round(x × 10^d) → zig-zag + 1 (0 = missing) → varint → base64."""
     x = _floats(values)
     ok = np.isfinite(x)
-    q = np.zeros(x.size, dtype=np.int64)
-    q[ok] = np.rint(x[ok] * 10.0**decimals).astype(np.int64)
-    z = np.where(ok, _zigzag(q) + np.uint64(1), np.uint64(0))
+    q = np.rint(np.where(ok, x, 0.0) * 10.0**decimals).astype(np.int64)  # missing: q = 0, so z = 0 below
+    z = _zigzag(q)
+    z += ok.view(np.uint8)
     return {"d": decimals, "b": _b64(_uvarint(z))}
 
 
@@ -604,7 +624,7 @@ def _encode_ragged(coords: np.ndarray, ring_len: np.ndarray, rings_per_part: np.
         cnt = np.bincount(ring_id, weights=cand, minlength=nr)
         final = np.where((cnt < 3)[ring_id], keep, cand)
         new_len = np.bincount(ring_id[final], minlength=nr)
-    q = q[final]
+    q = q.view(np.complex128).ravel()[final].view(np.int64).reshape(-1, 2)  # whole x/y pairs selected
     dq = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     return {
         "s": scale,
@@ -622,30 +642,35 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(np.asarray(starts, dtype=np.int64) - before, lengths) + np.arange(int(lengths.sum()))
 
 
-def _grouped_multipolygons(ragged: tuple[np.ndarray, ...], xy: np.ndarray, rows: np.ndarray,
-                           group: np.ndarray, k: int) -> np.ndarray:
-    """``shapely.multipolygons(parts, indices=group)`` of the parts of the geometries ``rows`` of a
-    :func:`_ragged_polygons` result (``group`` per row, 0 … k − 1; parts ordered by group, stably),
-    built straight from the display coordinates ``xy``."""
+def _grouped_hulls(ragged: tuple[np.ndarray, ...], xy: np.ndarray, rows: np.ndarray,
+                   group: np.ndarray, k: int) -> np.ndarray:
+    """``shapely.convex_hull(shapely.multipolygons(parts, indices=group))`` of the parts of the geometries
+    ``rows`` of a :func:`_ragged_polygons` result (``group`` per row, 0 … k − 1, each group used), from the
+    display coordinates ``xy``: GEOS builds a hull from the set of distinct vertices of its input (then
+    sorted radially; the order and the geometry type play no part), so each group's hull is taken of one
+    LineString through its vertices (each ring's closing vertex, a repeat of its first, left out) instead
+    of 10⁵ polygons built and walked."""
     _, ring_len, rings_per_part, parts_per_geom = ragged
     ring_len = np.asarray(ring_len, dtype=np.int64)
     rings_per_part = np.asarray(rings_per_part, dtype=np.int64)
     parts_per_geom = np.asarray(parts_per_geom, dtype=np.int64)
-    ring_start = np.cumsum(rings_per_part) - rings_per_part
-    pcount = np.add.reduceat(ring_len, ring_start)  # coordinates per part (every part has a ring)
-    pstart = np.cumsum(pcount) - pcount
-    gfirst = np.cumsum(parts_per_geom) - parts_per_geom
-    sel = _ranges(gfirst[rows], parts_per_geom[rows])  # the parts, row by row
-    pgroup = np.repeat(group, parts_per_geom[rows])
-    order = np.argsort(pgroup, kind="stable")
-    parts = sel[order]
-    rlen = ring_len[_ranges(ring_start[parts], rings_per_part[parts])]
-    offsets = (np.concatenate([[0], np.cumsum(rlen)]),
-               np.concatenate([[0], np.cumsum(rings_per_part[parts])]),
-               np.concatenate([[0], np.cumsum(np.bincount(pgroup, minlength=k))]))
-    # (shapely 2.1.0 corrupts memory here, e.g. on a group without a part: pyproject.toml asks for 2.1.1)
-    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON,
-                                     xy[_ranges(pstart[parts], pcount[parts])], offsets)
+    gfirst = np.cumsum(parts_per_geom) - parts_per_geom  # (every geometry has a part, every part a ring)
+    grings = np.add.reduceat(rings_per_part, gfirst)  # rings per geometry
+    gcount = np.add.reduceat(ring_len, np.cumsum(grings) - grings)  # coordinates per geometry
+    gstart = np.cumsum(gcount) - gcount
+    rows = np.asarray(rows, dtype=np.int64)
+    srows = rows[np.argsort(group, kind="stable")]
+    idx = _ranges(gstart[srows], gcount[srows])  # the groups' coordinates, group after group
+    cnt = np.bincount(group, weights=gcount[rows], minlength=k).astype(np.int64)
+    if len(ring_len) and int(ring_len.min()) >= 2:  # each ring's closing vertex: no new vertex
+        opening = np.ones(len(xy), dtype=bool)
+        opening[np.cumsum(ring_len) - 1] = False
+        idx = idx[opening[idx]]
+        cnt -= np.bincount(group, weights=grings[rows], minlength=k).astype(np.int64)
+    if len(cnt) != k or int(cnt.min()) < 2:  # pragma: no cover - every group has a ring of ≥ 4 coordinates
+        raise ValueError("a park without vertices")
+    lines = shapely.linestrings(xy[idx], indices=np.repeat(np.arange(k), cnt))
+    return shapely.convex_hull(lines)
 
 
 def _source_polygons(gdf: gpd.GeoDataFrame, *, public: bool) -> tuple[np.ndarray, tuple[np.ndarray, ...]] | None:
@@ -668,13 +693,30 @@ def _source_polygons(gdf: gpd.GeoDataFrame, *, public: bool) -> tuple[np.ndarray
     return out, ragged
 
 
-def _display_xy(geo: gpd.GeoSeries, coords: np.ndarray, gaode: bool) -> np.ndarray:
+def _display_xy(geo: gpd.GeoSeries, coords: np.ndarray, gaode: bool,
+                ring_len: np.ndarray | None = None) -> np.ndarray:
     """x/y in ``geo``'s CRS → display lon/lat, the numbers :func:`_to_display` gives (not public): the
-    transformer of GeoSeries.to_crs(4326), then GCJ-02 for 高德, point by point."""
+    transformer of GeoSeries.to_crs(4326), then GCJ-02 for 高德, point by point. With ``ring_len`` (the
+    coordinates' ring sizes) the closing vertex of each ring, bit for bit its first one, is not
+    transformed but copied from the first one's result (a point's result does not depend on the others)."""
     xy = coords
     if not geo.crs.equals("EPSG:4326"):
         tr = _wgs84_transformer(geo.crs)
-        xy = np.array(tr.transform(coords[:, 0], coords[:, 1])).T
+        closing = _closing_vertices(coords, ring_len)
+        if closing is None:
+            xy = np.array(tr.transform(coords[:, 0], coords[:, 1])).T
+        else:  # vertices as complex numbers x + iy: one 16-byte element each to select and place
+            first, last, pts = closing
+            keep = np.ones(len(pts), dtype=bool)
+            keep[last] = False
+            sub = pts[keep]
+            x, y = np.ascontiguousarray(sub.real), np.ascontiguousarray(sub.imag)
+            tr.transform(x, y, inplace=True)
+            sub.real, sub.imag = x, y
+            out = np.empty(len(pts), dtype=np.complex128)
+            out[keep] = sub
+            out[last] = out[first]
+            xy = out.view(np.float64).reshape(-1, 2)
     if gaode:
         from parkland.geo.crs import wgs84_to_gcj02
 
@@ -682,6 +724,24 @@ def _display_xy(geo: gpd.GeoSeries, coords: np.ndarray, gaode: bool) -> np.ndarr
         x, y = wgs84_to_gcj02(c[:, 0], c[:, 1])
         xy = np.column_stack([x, y])
     return np.ascontiguousarray(xy)
+
+
+def _closing_vertices(coords: np.ndarray,
+                      ring_len: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(first, last coordinate position of each ring, the coordinates as complex x + iy) when the
+    coordinates are float64 x/y, every ring has at least 2 of them and its last equals its first bit
+    for bit; None otherwise."""
+    if (ring_len is None or len(ring_len) == 0 or coords.ndim != 2 or coords.shape[1] != 2
+            or coords.dtype != np.float64):
+        return None
+    ring_len = np.asarray(ring_len, dtype=np.int64)
+    if int(ring_len.min()) < 2 or int(ring_len.sum()) != len(coords):
+        return None
+    last = np.cumsum(ring_len) - 1
+    first = last - (ring_len - 1)
+    pts = np.ascontiguousarray(coords).view(np.complex128).ravel()
+    same = np.array_equal(pts[first].view(np.uint64), pts[last].view(np.uint64))
+    return (first, last, pts) if same else None
 
 
 @functools.lru_cache(maxsize=8)
@@ -926,9 +986,13 @@ def _field_specs(df: pd.DataFrame, fields: Mapping[str, tuple[int, str]], lang: 
     specs: list[dict[str, Any]] = []
     cols: dict[str, Any] = {}
     for key, (d, kind) in fields.items():
-        s = _col(df, key)
-        if s is None:
+        if key not in df.columns:
             continue
+        s = df[key]
+        if not (isinstance(s, pd.Series) and s.dtype == np.dtype("float64")):  # all missing: no finite value
+            s = _col(df, key)
+            if s is None:
+                continue
         fl = _floats(s)
         if not np.isfinite(fl).any():
             continue
@@ -1040,7 +1104,7 @@ def build_map_html(
     ragged = None  # the drawn parcels as ragged arrays in their own CRS, and `xy` their display lon/lat
     if src is not None:  # projected once, coordinates only (no display geometry is built)
         disp, ragged = src  # in the source CRS
-        xy = _display_xy(par.geometry, ragged[0], gaode)
+        xy = _display_xy(par.geometry, ragged[0], gaode, ragged[1])
     else:
         disp = _polygonal(_to_display(par, public=public, gaode=gaode, lang=lang, warnings=warnings,
                                       what=("宗地", "parcel")))
@@ -1179,13 +1243,13 @@ def build_map_html(
             okp = names.notna().to_numpy()
             codes_, uniq = pd.factorize(names[okp]) if okp.any() else (np.zeros(0, np.int64), [])
         if okp.any():
-            if ragged is not None:  # the same multipolygons, from the display coordinates
-                mp = _grouped_multipolygons(ragged, xy, np.flatnonzero(okp), codes_, len(uniq))
+            if ragged is not None:  # the same hulls, from the display coordinates
+                hull = _polygonal(_grouped_hulls(ragged, xy, np.flatnonzero(okp), codes_, len(uniq)))
             else:
                 parts, gi = _polygon_parts(disp[okp])
                 order = np.argsort(codes_[gi], kind="stable")
                 mp = shapely.multipolygons(parts[order], indices=codes_[gi][order])
-            hull = _polygonal(shapely.convex_hull(mp))
+                hull = _polygonal(shapely.convex_hull(mp))
             ok = ~shapely.is_missing(hull)
             if ok.any():
                 parks_data = {"name": [str(u) for u in np.asarray(uniq, dtype=object)[ok]],
