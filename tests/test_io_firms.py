@@ -245,3 +245,15 @@ def test_trailing_totals_scan_a_long_run_and_ignore_totals_above_it():
     assert trailing_totals(raw.iloc[:63], ["企业名称"]).sum() == 0
     assert trailing_totals(pd.DataFrame({"a": ["合计"] * 100}), ["a"]).tolist() == [True] * 100
     assert trailing_totals(raw.iloc[:0], ["企业名称"]).tolist() == []
+
+
+def test_uscc_shares_the_string_of_uscc_raw_when_equal(tmp_path):
+    p = tmp_path / "firms.csv"
+    good = make("91511300MA6000001")
+    p.write_text(f"企业名称,统一社会信用代码,宗地代码,税收（万元）\n甲,{good},A1,1\n乙,{good[:9]} {good[9:]},A2,2\n丙,,A3,3\n",
+                 encoding="utf-8")
+    f = read_firms(p).frame
+    assert f["uscc"].tolist() == [good, good, None]
+    assert f["uscc_raw"].tolist() == [good, f"{good[:9]} {good[9:]}", None]
+    assert f["uscc"].iloc[0] is f["uscc_raw"].iloc[0]  # one string object: pickled once
+    assert f["tax_wan"].tolist() == [1.0, 2.0, 3.0]

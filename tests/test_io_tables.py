@@ -164,3 +164,88 @@ def test_sha256_of_a_directory_is_stable(tmp_path):
     (d / "a").write_bytes(b"1")
     h = hashlib.sha256(b"a\x001b\x002").hexdigest()
     assert sha256_file(d) == h
+
+
+def test_gbk_text_is_the_gb18030_text():
+    # _decode keeps the GBK decoding instead of decoding again as GB18030: every one- and two-byte code
+    # GBK accepts reads the same in both codecs (and GB18030's four-byte codes start with a second byte
+    # 0x30-0x39, which is never a GBK trail byte, so both split a GBK text the same way)
+    checked = 0
+    for code in [bytes([b]) for b in range(256)] + [bytes([a, b]) for a in range(0x81, 0xFF) for b in range(0x40, 0xFF)]:
+        try:
+            text = code.decode("gbk")
+        except UnicodeDecodeError:
+            continue
+        assert code.decode("gb18030") == text
+        checked += 1
+    assert checked > 21000  # 128 ASCII codes and the two-byte GBK codes
+
+
+def test_decode_equals_detect_then_decode():
+    from parkland.io.tables import _decode
+
+    samples = ["企业名称,税收\n甲,1\n".encode("gbk"), "企业,1\n".encode(), "\ufeff企业,1\n".encode(),
+               "企业,1\n".encode("utf-16"), "企业𠀇,1\n".encode("gb18030"), b"plain,1\n"]
+    for data in samples:
+        enc = detect_encoding(data)
+        assert _decode(data, "x.csv") == (enc, data.decode("gb18030" if enc == "gbk" else enc))
+
+
+def test_first_lines_equal_splitlines():
+    from parkland.io.tables import _first_lines
+
+    long = "".join(f"行{i},{i}" + ("\r\n" if i % 3 else "\n") for i in range(40000))
+    for text in (long, long[: (1 << 16) - 1] + "\r\n" + long, "a\nb", "", "x" * 70000 + "\n" * 3):
+        assert _first_lines(text, 50) == text.splitlines()[:50]
+
+
+@pytest.mark.parametrize("text", [
+    "标题\n\n企业名称,税收\n甲,1\n乙,\n,3\n",                 # title and blank line above the header
+    "企业名称,税收\r\n甲,1\r\n乙,2\r\n\r\n\r\n",                # CRLF, blank lines at the end
+    "企业名称\n甲\n\n乙\n",                                      # one column: a blank line is a record
+    "企业名称,税收\n甲,1\n\n乙,2\n",                               # two: a record of empty fields
+    "企业名称\t税收\n甲\t 1 \n乙\t\u3000\n",                     # tab, spaces kept
+    "企业名称,税收\n甲,1\n",                                      # no final line break
+])
+def test_arrow_body_reads_as_pandas(text):
+    from parkland.io.tables import _arrow_body, _pandas_body
+
+    sep = "\t" if "\t" in text else ","
+    h = 2 if text.startswith("标题") else 0
+    width = len(text.splitlines()[h].split(sep))
+    fast = _arrow_body(text, None, h, sep, width)
+    slow, w = _pandas_body(text, h, sep, width)
+    assert w == width
+    n = len(fast)  # pandas reads the blank lines at the end as empty records (dropped later)
+    assert slow.iloc[n:].eq("").all().all()
+    pd.testing.assert_frame_equal(fast, slow.iloc[:n].astype("str"), check_exact=True)
+
+
+@pytest.mark.parametrize("text", [
+    '企业名称,税收\n"甲,乙",1\n',        # a quote
+    "企业名称,税收\n甲\n",                # a short record
+    "企业名称,税收\n甲,1,2\n",            # a long record
+    "企业名称,税收\r甲,1\r",              # lone CR
+    "企业名称,税收\n甲\x1a,1\n",          # a control character
+    "标题\u2028\n企业名称,税收\n甲,1\n",   # a line break only splitlines knows, above the header
+    "企业名称,税收\n",                     # no records
+])
+def test_arrow_body_leaves_other_texts_to_pandas(text):
+    from parkland.io.tables import _arrow_body
+
+    h = 1 if text.startswith("标题") else 0
+    assert _arrow_body(text, None, h, ",", 2) is None
+
+
+def test_csv_read_table_arrow_and_pandas_paths_agree(tmp_path):
+    # the same table with and without a quoted cell: one goes through Arrow, the other through pandas
+    rows = [f"企业{i},91511300MA6000001G,{i * 1.25},A{i}" for i in range(300)]
+    head = "企业名称,统一社会信用代码,税收（万元）,宗地代码\n"
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_bytes((head + "\n".join(rows) + "\n").encode("gbk"))
+    b.write_bytes((head + "\n".join(rows) + '\n"企业x",,,\n').encode("gbk"))
+    ta, tb = read_table(a), read_table(b)
+    pd.testing.assert_frame_equal(ta.frame, tb.frame.iloc[:300], check_exact=True)
+    assert ta.meta["sha256"] == sha256_file(a) == hashlib.sha256(a.read_bytes()).hexdigest()
+    assert tb.frame["企业名称"].iloc[300] == "企业x"
+    assert ta.frame["税收（万元）"].iloc[3] == "3.75"

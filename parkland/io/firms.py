@@ -111,7 +111,14 @@ def credit_codes(raw: pd.Series, rec: Recorder, header: str,
     rec.rows("BAD_USCC", uscc.notna() & ~valid, "统一社会信用代码「{}」校验不通过（长度、字符或校验位有误），保留并列出",
              "credit code '{}' fails the check (length, characters or check digit): kept",
              "kept", header, quote=uscc_raw)
-    return uscc.astype(object), uscc_raw.astype(object), valid.astype(bool)
+    uscc, uscc_raw = uscc.astype(object), uscc_raw.astype(object)
+    # where the code is the cell as written, both columns hold the same string object: equal values, and
+    # the frame pickles (to a worker's parent) the string once
+    u, r = uscc.to_numpy(), uscc_raw.to_numpy()
+    same = u == r
+    if same.any():
+        uscc = pd.Series(np.where(same, r, u), index=uscc.index, dtype=object, name=uscc.name)
+    return uscc, uscc_raw, valid.astype(bool)
 
 
 def code_lists(raw: pd.Series, rec: Recorder, header: str) -> tuple[pd.Series, pd.Series]:

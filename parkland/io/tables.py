@@ -217,8 +217,9 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> recon.Loaded:
                          hint_zh="请提供 .csv 或 .xlsx 文件。", hint_en="Provide a .csv or .xlsx file.")
     with open(p, "rb") as fh:
         head = fh.read(4096)
-    kind = _kind_of(p, head)
-    meta: dict = {"path": str(p), "sha256": sha256_file(p)}
+        kind = _kind_of(p, head)
+        data = head + fh.read() if kind == "text" else None  # a text table is read once: hashed and parsed
+    meta: dict = {"path": str(p), "sha256": sha256_file(p) if data is None else hashlib.sha256(data).hexdigest()}
     if kind == "excel":
         rows, meta_x = _excel_rows(p, sheet)
         meta.update(meta_x)
@@ -230,7 +231,7 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> recon.Loaded:
         frame = _frame(body, headers, h + 2)
         meta.update(header_row=h + 1 if rows else None, title=_title_text(rows[:h]), delimiter=None)
     else:
-        frame, meta_t = _csv_frame(p)
+        frame, meta_t = _csv_frame(p, data)
         meta.update(meta_t)
         meta["sheet"] = None
         meta["sheets"] = []
@@ -321,21 +322,64 @@ def _delimiter(lines: list[str], ext: str) -> str:
     return best if counts[best] > 0 else cands[0]
 
 
-def _csv_frame(p: Path) -> tuple[pd.DataFrame, dict]:
-    data = p.read_bytes()
-    enc = detect_encoding(data, p)
-    try:  # GB18030 decodes every GBK byte sequence, and maps GBK's private-use codes to real characters
-        text = data.decode("gb18030" if enc == "gbk" else enc)
-    except UnicodeDecodeError as e:  # charset-normalizer guessed wrong
-        raise InputError("无法按检测到的编码读取文件", f"cannot decode the file as {enc}", file=p) from e
-    if text.startswith("\ufeff"):
+def _csv_frame(p: Path, data: bytes | None = None) -> tuple[pd.DataFrame, dict]:
+    """The CSV file's text cells (``data``: its bytes, when already read) and its meta."""
+    data = p.read_bytes() if data is None else data
+    enc, text = _decode(data, p)
+    bom = text.startswith("\ufeff")
+    if bom:
         text = text[1:]
-    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    lines = _first_lines(text, HEADER_SEARCH_ROWS)
     sep = _delimiter(lines, p.suffix.lower())
     top = [[c if c.strip() else None for c in r] for r in csv.reader(lines, delimiter=sep)]
     h = find_header(top) if top else 0
     header_cells = top[h] if top else []
     width = len(header_cells)
+    # the text as UTF-8 bytes: the file's own when it is UTF-8 (without the BOM)
+    utf8 = (data[3:] if bom else data) if enc in ("utf-8", "utf-8-sig") else None
+    body = _arrow_body(text, utf8, h, sep, width)
+    if body is None:
+        body, width = _pandas_body(text, h, sep, width)
+    headers = _headers(header_cells, max(width, body.shape[1]))
+    frame = _frame(body, headers, h + 2)
+    meta = {"format": "csv", "encoding": enc, "delimiter": sep, "header_row": h + 1,
+            "title": _title_text(top[:h])}
+    return frame, meta
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    """(:func:`detect_encoding`, the text decoded with it: GBK as GB18030), decoding the bytes once where
+    the detection has decoded them already: as UTF-8, or as GBK — Python's GBK and GB18030 codecs read every
+    byte sequence GBK accepts as the same characters (each of its one- and two-byte codes is checked in
+    the tests), so the GBK text is the GB18030 text."""
+    if not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        for enc in ("utf-8", "gbk"):
+            try:
+                return enc, data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+    enc = detect_encoding(data, path)
+    try:  # GB18030 decodes every GBK byte sequence, and maps GBK's private-use codes to real characters
+        return enc, data.decode("gb18030" if enc == "gbk" else enc)
+    except UnicodeDecodeError as e:  # charset-normalizer guessed wrong
+        raise InputError("无法按检测到的编码读取文件", f"cannot decode the file as {enc}", file=path) from e
+
+
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting all of a long text: a piece holding n + 2 lines has
+    the same first n (only its last line may end early, or at half of a \\r\\n)."""
+    size = 1 << 16
+    while size < len(text):
+        lines = text[:size].splitlines()
+        if len(lines) > n + 1:
+            return lines[:n]
+        size *= 4
+    return text.splitlines()[:n]
+
+
+def _pandas_body(text: str, h: int, sep: str, width: int) -> tuple[pd.DataFrame, int]:
+    """The records after the header line ``h`` (0-based) as columns 0, 1, … of text ("" for an empty
+    field, a blank line a row of ""), and the width (more when a record has more fields than headers)."""
     try:
         with warnings.catch_warnings():  # more fields than headers: read with the csv module instead
             warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -349,8 +393,63 @@ def _csv_frame(p: Path) -> tuple[pd.DataFrame, dict]:
                             dtype=object)
     except pd.errors.EmptyDataError:
         body = pd.DataFrame(columns=list(range(width)), dtype=object)
-    headers = _headers(header_cells, max(width, body.shape[1]))
-    frame = _frame(body, headers, h + 2)
-    meta = {"format": "csv", "encoding": enc, "delimiter": sep, "header_row": h + 1,
-            "title": _title_text(top[:h])}
-    return frame, meta
+    return body, width
+
+
+#: what keeps a CSV text off the Arrow path (UTF-8 bytes): quotes, and control characters other than tab
+#: and line ends (pandas' tokenizer treats some specially, e.g. \\x1a, DOS's end of file). A lone \\r too
+#: (pandas may swallow the character after one in the lines it skips).
+_CONTROL = bytes([34, *range(0, 9), 11, 12, *range(14, 32), 127])
+#: line breaks ``str.splitlines`` knows but the CSV parsers do not: none may come before the records (the
+#: header search and the parsers count the same lines)
+_LINE_BREAKS = ["\x85".encode(), "\u2028".encode(), "\u2029".encode()]
+_LINE_END = re.compile(rb"\r\n|\n")
+
+
+def _arrow_body(text: str, utf8: bytes | None, h: int, sep: str, width: int) -> pd.DataFrame | None:
+    """:func:`_pandas_body` by Arrow's CSV reader (several times faster), for a plain text: no quote
+    character, every record after the header with exactly ``width`` fields. None for any other text (the
+    caller reads it with pandas). ``utf8``: the text's UTF-8 bytes, when at hand.
+
+    Without quotes a record is a line, and both parsers split lines at \\r\\n or \\n and fields at ``sep``
+    and keep every other character; pandas' ``skiprows`` counts blank lines above the header as lines, as
+    the header search does; a blank line is a record of empty fields for both (``skip_blank_lines=False``,
+    ``ignore_empty_lines=False``). Blank lines at the very end are left out: pandas reads them as empty
+    records, which :func:`_frame` drops without moving any file_row."""
+    import pyarrow as pa
+    import pyarrow.csv as pv
+
+    if not width:
+        return None
+    if utf8 is None:
+        utf8 = text.encode("utf-8")
+    if len(utf8.translate(None, _CONTROL)) != len(utf8) or \
+            (b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n")):
+        return None
+    start = 0
+    for i, m in enumerate(_LINE_END.finditer(utf8)):
+        if i == h:
+            start = m.end()
+            break
+    else:
+        return None  # nothing after the header line
+    if any(c in utf8[:start] for c in _LINE_BREAKS):
+        return None
+    end = len(utf8)
+    while end > start and utf8[end - 1] in b"\r\n":
+        end -= 1
+    if end == start:
+        return None
+    names = [str(j) for j in range(width)]
+    try:
+        table = pv.read_csv(
+            pa.py_buffer(memoryview(utf8)[start:end]),
+            read_options=pv.ReadOptions(column_names=names),
+            parse_options=pv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False, escape_char=False,
+                                          newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:  # a record with more or fewer fields than the header
+        return None
+    dtype = pd.StringDtype(storage="pyarrow", na_value=float("nan"))
+    return pd.DataFrame({j: pd.array(table.column(j), dtype=dtype) for j in range(width)})
