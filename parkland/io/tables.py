@@ -444,7 +444,7 @@ def _arrow_body(text: str, utf8: bytes | None, h: int, sep: str, width: int) -> 
     try:
         table = pv.read_csv(
             pa.py_buffer(memoryview(utf8)[start:end]),
-            read_options=pv.ReadOptions(column_names=names),
+            read_options=pv.ReadOptions(column_names=names, use_threads=False),  # one core: see parallel.py
             parse_options=pv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False, escape_char=False,
                                           newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pv.ConvertOptions(column_types={n: pa.large_string() for n in names},
