@@ -22,6 +22,7 @@ import sys
 import threading
 import traceback
 import warnings
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -60,26 +61,64 @@ def _child(fn: Callable[[], Any], w: int) -> None:  # pragma: no cover - runs in
                 pickle.loads(payload)  # an exception that cannot be rebuilt travels as text
             except Exception:
                 payload = pickle.dumps(("error", None, text))
-        with os.fdopen(w, "wb", buffering=_PIPE_BUFFER) as fh:
-            if payload is not None:
-                fh.write(payload)
-            else:
-                # streamed: the parent unpickles while this process pickles, so a large result (the firm
-                # table) crosses in about the time of the slower side, not of both one after the other
-                try:
-                    pickle.dump(("ok", result), fh, protocol=pickle.HIGHEST_PROTOCOL)
-                    code = 0
-                except Exception:  # a result that cannot be pickled: the stream is cut short here
-                    sys.stderr.write(traceback.format_exc()[-4000:])
-                    code = _UNSENDABLE
+        sink = _PipeSink(w)
+        if payload is not None:
+            sink.write(payload)
+        else:
+            try:
+                pickle.dump(("ok", result), sink, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            except Exception:  # a result that cannot be pickled: the stream is cut short here
+                sys.stderr.write(traceback.format_exc()[-4000:])
+                code = _UNSENDABLE
+        sink.close()
     except BaseException:  # KeyboardInterrupt, SystemExit: the child simply ends (the parent sees no result)
         code = code or 1
     finally:
         os._exit(code)  # never back into the parent's code: no finally blocks, atexit or stdio flush here
 
 
-#: buffer of each end of the result pipe
+#: buffer of the parent's end of the result pipe
 _PIPE_BUFFER = 1 << 20
+
+
+class _PipeSink:
+    """The child's end of the result pipe, for ``pickle.dump``: what the pipe takes now is written at
+    once, the rest is kept here until the parent reads, so the child pickles at full speed whether the
+    parent is already waiting (then it unpickles the frames as they come) or still busy (then it finds
+    the whole result ready). The pipe's own buffer (64 KiB) alone would hold the child back."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.chunks: deque[bytes] = deque()
+        self.offset = 0  # of the first chunk, already written
+        os.set_blocking(fd, False)
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)  # bytes, a memoryview or a PickleBuffer of an array's memory: copied as it is now
+        self.chunks.append(chunk)
+        self._drain()
+        return len(chunk)
+
+    def _drain(self) -> None:
+        while self.chunks:
+            head = self.chunks[0]
+            try:
+                n = os.write(self.fd, memoryview(head)[self.offset:])
+            except BlockingIOError:
+                return  # the pipe is full: the parent has not read yet
+            self.offset += n
+            if self.offset == len(head):
+                self.chunks.popleft()
+                self.offset = 0
+
+    def close(self) -> None:
+        """Write what is left, waiting for the parent to read it, and close the pipe."""
+        os.set_blocking(self.fd, True)
+        try:
+            self._drain()
+        finally:
+            os.close(self.fd)
 #: exit code of a child whose result could not be pickled (its traceback went to stderr)
 _UNSENDABLE = 3
 

@@ -262,13 +262,17 @@ def test_importing_the_command_does_not_load_the_vector_stack() -> None:
 
 
 def test_a_large_result_streams_back_and_an_unpicklable_one_fails_cleanly() -> None:
-    """Results are pickled straight into the pipe (the parent unpickles as they come): a result larger
-    than the pipe's buffers arrives whole; one that cannot be pickled ends in ChildFailed, not a hang."""
+    """Results are pickled into the pipe as far as it takes them, the rest kept by the child until the
+    parent reads: a result far larger than the pipe arrives whole, whether the parent is already waiting
+    or asks later; one that cannot be pickled ends in ChildFailed, not a hang."""
     import numpy as np
 
     big = pd.DataFrame({"t": [f"企业{i}" for i in range(300_000)], "x": np.arange(300_000) * 0.5})
     got = fork_call(lambda: big).result()
     pd.testing.assert_frame_equal(got, big)
+    job = fork_call(lambda: big)
+    time.sleep(0.3)  # the child has pickled all of it into its own memory by now; the pipe hands it over
+    pd.testing.assert_frame_equal(job.result(), big)
     job = fork_call(lambda: {"ok": list(range(100_000)), "bad": threading.Lock()})
     with pytest.raises(ChildFailed, match="could not be pickled"):
         job.result()
