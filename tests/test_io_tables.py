@@ -249,3 +249,16 @@ def test_csv_read_table_arrow_and_pandas_paths_agree(tmp_path):
     assert ta.meta["sha256"] == sha256_file(a) == hashlib.sha256(a.read_bytes()).hexdigest()
     assert tb.frame["企业名称"].iloc[300] == "企业x"
     assert ta.frame["税收（万元）"].iloc[3] == "3.75"
+
+
+@pytest.mark.parametrize("first", ["\ufeff", "\ufeff甲"])
+def test_a_zero_width_no_break_space_opening_the_records_is_kept(tmp_path, first):
+    # Arrow's CSV reader drops a U+FEFF at the start of what it reads (a byte-order mark); after the
+    # header it is a cell's own character, which pandas keeps: such a text is left to pandas
+    from parkland.io.tables import _arrow_body
+
+    text = f"企业名称,税收\n{first},1\n乙,2\n"
+    assert _arrow_body(text, None, 0, ",", 2) is None
+    p = tmp_path / "a.csv"
+    p.write_bytes(("\ufeff" + text).encode())
+    assert read_table(p).frame["企业名称"].tolist() == [first, "乙"]

@@ -438,7 +438,7 @@ def _arrow_body(text: str, utf8: bytes | None, h: int, sep: str, width: int) -> 
     end = len(utf8)
     while end > start and utf8[end - 1] in b"\r\n":
         end -= 1
-    if end == start:
+    if end == start or utf8.startswith(codecs.BOM_UTF8, start):  # Arrow's reader drops a leading U+FEFF
         return None
     names = [str(j) for j in range(width)]
     try:
