@@ -262,3 +262,14 @@ def test_a_zero_width_no_break_space_opening_the_records_is_kept(tmp_path, first
     p = tmp_path / "a.csv"
     p.write_bytes(("\ufeff" + text).encode())
     assert read_table(p).frame["企业名称"].tolist() == [first, "乙"]
+
+
+def test_a_lone_carriage_return_ends_a_record_instead_of_stopping_the_run(tmp_path):
+    """Lone CRs (old Mac line ends, or one inside an unquoted cell) once stopped the reader with the csv
+    module's "new-line character seen in unquoted field"; they end a record, as in pandas' parser."""
+    p = tmp_path / "cr.csv"
+    p.write_bytes("企业名称,税收\n甲\r乙,1\n丙,2\n".encode())
+    f = read_table(p).frame
+    assert f["企业名称"].tolist() == ["甲", "乙", "丙"] and f["税收"].tolist()[1:] == ["1", "2"]
+    p.write_bytes('企业名称,税收\r甲,1\r乙,"2"\r'.encode())
+    assert read_table(p).frame["税收"].tolist() == ["1", "2"]

@@ -339,7 +339,12 @@ def _csv_frame(p: Path, data: bytes | None = None) -> tuple[pd.DataFrame, dict]:
     utf8 = (data[3:] if bom else data) if enc in ("utf-8", "utf-8-sig") else None
     body = _arrow_body(text, utf8, h, sep, width)
     if body is None:
-        body, width = _pandas_body(text, h, sep, width)
+        try:
+            body, width = _pandas_body(text, h, sep, width)
+        except csv.Error as e:  # e.g. a quote left open to the end of the file
+            raise InputError(f"CSV 文件的记录无法拆分成列（{e}），请用 Excel 另存为 CSV 后再试",
+                             f"the CSV records cannot be split into fields ({e}); save the file again as CSV",
+                             file=p) from e
     headers = _headers(header_cells, max(width, body.shape[1]))
     frame = _frame(body, headers, h + 2)
     meta = {"format": "csv", "encoding": enc, "delimiter": sep, "header_row": h + 1,
@@ -387,7 +392,8 @@ def _pandas_body(text: str, h: int, sep: str, width: int) -> tuple[pd.DataFrame,
                                dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
                                engine="c", index_col=False) if width else pd.DataFrame()
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError):
-        records = list(csv.reader(io.StringIO(text), delimiter=sep))[h + 1:]
+        # newline="": the csv module reads \r, \n and \r\n line ends itself (a lone \r ends a record)
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))[h + 1:]
         width = max([width, *(len(r) for r in records)])
         body = pd.DataFrame([r + [""] * (width - len(r)) for r in records], columns=list(range(width)),
                             dtype=object)
