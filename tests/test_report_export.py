@@ -449,28 +449,3 @@ def test_formula_start_is_pythons_startswith() -> None:
     assert export._formula_marks(pa.array(["=1", "a", None, "-", "企=", "\r"])).tolist() == [
         True, False, False, True, False, True]
     assert all(len(c) == 1 and ord(c) < 128 for c in export.FORMULA_START)  # what the first-byte test needs
-
-
-def test_gpkg_crash_in_the_arrow_path_keeps_old_file(tmp_path: Path, monkeypatch) -> None:
-    import geopandas as gpd
-    import pyogrio.raw
-    import shapely
-
-    g = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4523")
-    target = tmp_path / "parcels.gpkg"
-    export.write_gpkg_layers({"parcels": g}, target)
-    old = target.read_bytes()
-    real = pyogrio.raw.write_arrow
-    calls = {"n": 0}
-
-    def second_layer_crashes(*a, **k) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("killed mid-write")
-        real(*a, **k)
-
-    monkeypatch.setattr(pyogrio.raw, "write_arrow", second_layer_crashes)
-    with pytest.raises(RuntimeError, match="mid-write"):
-        export.write_gpkg_layers({"parcels": g, "parks": g}, target)
-    assert calls["n"] == 2 and target.read_bytes() == old
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["parcels.gpkg"]  # no temporary file left
