@@ -25,6 +25,16 @@ def blank(arr: Any) -> Any:
     return pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), ""))
 
 
+def arrow_text(s: pd.Series) -> Any:
+    """The Arrow array behind a column of pyarrow-backed text (pandas' ``str``, or ``string[pyarrow]``),
+    without a copy; None for any other column."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        return pa.array(s.array)
+    return None
+
+
 def object_series(values: Any, index: pd.Index | None = None) -> pd.Series:
     """Values as an object column as they are: no string-dtype inference (None stays None)."""
     return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object)

@@ -57,7 +57,15 @@ import pandas as pd
 import shapely
 
 from . import recon
-from .frames import first_positions, join_groups, object_series, positions, space_at_ends, text_column
+from .frames import (
+    arrow_text,
+    first_positions,
+    join_groups,
+    object_series,
+    positions,
+    space_at_ends,
+    text_column,
+)
 from .geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 
 PENDING = "pending"
@@ -174,9 +182,8 @@ def _text(s: pd.Series) -> pd.Series:
     dtype (numbers become their text)."""
     import pyarrow as pa
 
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+    if (arr := arrow_text(s)) is not None:
         # the Arrow array as it is: no round trip through Python strings before the one at the end
-        arr = pa.array(s.array)
         arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
         out = arr.to_numpy(zero_copy_only=False)
         missing = ~arr.is_valid().to_numpy(zero_copy_only=False)

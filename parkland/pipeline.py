@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import __version__, recon
 from .errors import InputError
+from .frames import arrow_text
 from .geo.buildings import building_metrics, idle_floor
 from .geo.parcels import prepare_parcels
 from .geo.parks import assign_parks, detect_park_name_column
@@ -172,9 +173,8 @@ def _code_counts(s: pd.Series) -> dict[str, int]:
 
     from .report.summary import value_counts
 
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        arr = pa.array(s.array)
-    else:
+    arr = arrow_text(s)
+    if arr is None:
         arr = pa.array(s.astype(object).where(s.notna(), None).to_numpy(), type=pa.string(), from_pandas=True)
     codes = pc.list_flatten(pc.split_pattern(arr, pattern=";"))
     codes = codes.filter(pc.not_equal(codes, ""))

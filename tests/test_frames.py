@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parkland.frames import factorized, first_positions, join_groups, positions, text_column
+from parkland.frames import arrow_text, factorized, first_positions, join_groups, positions, text_column
 
 
 def test_join_groups_in_order_distinct_and_blank_free() -> None:
@@ -142,3 +142,13 @@ def test_text_column_is_what_pandas_infers() -> None:
             assert pa.array(have["c"].array).type == pa.array(expect["c"].array).type
         else:
             assert got is v
+
+
+def test_arrow_text_of_arrow_backed_columns_only() -> None:
+    import pyarrow as pa
+
+    arr = arrow_text(pd.Series(["甲", None, "乙"], dtype="str"))
+    assert arr.to_pylist() == ["甲", None, "乙"] and pa.types.is_large_string(arr.type)
+    assert arrow_text(pd.Series(["a", None], dtype="string[pyarrow]")).to_pylist() == ["a", None]
+    for s in (pd.Series(["a"], dtype=object), pd.Series(["a"], dtype="string[python]"), pd.Series([1.5])):
+        assert arrow_text(s) is None

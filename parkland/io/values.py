@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parkland.frames import join_groups, objects
+from parkland.frames import arrow_text, join_groups, objects
 
 #: separators between several codes in one cell: ; ； , ， 、 and line breaks
 CODE_SEPARATORS = r"[;；,，、\r\n]+"
@@ -160,13 +160,6 @@ def _nfkc(t: pd.Series) -> pd.Series:
     return out
 
 
-def arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
-    """The Arrow array holding a pyarrow-backed ``str`` Series (no copy); None for any other Series."""
-    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
-        return getattr(series.array, "_pa_array", None)
-    return None
-
-
 #: a plain decimal number: optional minus, digits, optional fraction
 _PLAIN = r"^-?[0-9]+(\.[0-9]+)?$"
 
@@ -188,7 +181,7 @@ def _plain_numbers(s: pd.Series) -> np.ndarray | None:
                          pc.match_substring(arr, ".").cast(pa.int64()))
     if pc.max(digits).as_py() > 15 or pc.any(pc.match_substring_regex(arr, r"^-[0.]+$")).as_py():
         return None
-    return pc.cast(arr, pa.float64()).to_numpy()
+    return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)  # NaN for missing cells
 
 
 def _parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:

@@ -71,7 +71,7 @@ import pyarrow.compute as pc
 import shapely
 
 from parkland.errors import InputError
-from parkland.frames import blank
+from parkland.frames import arrow_text, blank
 from parkland.report import labels as lb
 from parkland.report.export import write_text
 from parkland.report.map_assets import leaflet_css, leaflet_js, template
@@ -271,10 +271,8 @@ def _arrow_text(values: Any) -> pa.Array | None:
             return None
         return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     s = values if isinstance(values, pd.Series) else pd.Series(values)
-    dt = s.dtype
-    if isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow":
-        arr = pa.array(s.array)
-    elif pd.api.types.is_object_dtype(dt):
+    arr = arrow_text(s)
+    if arr is None and pd.api.types.is_object_dtype(s.dtype):
         try:
             arr = pa.array(s.to_numpy(), from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -283,7 +281,7 @@ def _arrow_text(values: Any) -> pa.Array | None:
         # isna sees as missing too, so the nulls are where pandas has them
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             return None
-    else:
+    if arr is None:
         return None
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 

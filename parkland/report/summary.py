@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parkland.frames import arrow_text
+
 
 def run_timestamp() -> str:
     """ISO-8601 UTC time of the run: SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
@@ -58,11 +60,11 @@ def dumps(summary: dict) -> str:
 def value_counts(s: pd.Series) -> dict[str, int]:
     """Counts of each value (missing values left out), keyed by the value's text, sorted (stable across
     runs). Text held in Arrow is counted there (``pyarrow.compute.value_counts``)."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        import pyarrow as pa
+    arr = arrow_text(s)
+    if arr is not None:
         import pyarrow.compute as pc
 
-        counted = pc.value_counts(pa.array(s.array)).to_pylist()
+        counted = pc.value_counts(arr).to_pylist()
         return dict(sorted((c["values"], c["counts"]) for c in counted if c["values"] is not None))
     vc = s.dropna().astype(str).value_counts()
     return {k: int(vc[k]) for k in sorted(vc.index)}
