@@ -449,3 +449,16 @@ def test_formula_start_is_pythons_startswith() -> None:
     assert export._formula_marks(pa.array(["=1", "a", None, "-", "企=", "\r"])).tolist() == [
         True, False, False, True, False, True]
     assert all(len(c) == 1 and ord(c) < 128 for c in export.FORMULA_START)  # what the first-byte test needs
+
+
+def test_neutralise_arrow_prefixes_formula_starts_only() -> None:
+    """The one Arrow formula guard of the CSV and GeoPackage writers: `'` before = + - @ TAB CR."""
+    import pyarrow as pa
+
+    cells = ["=1+1", "a=b", None, "-3", "@x", "\tt", "\rr", "", "＝全角"]
+    for typ in (pa.string(), pa.large_string()):
+        got = export.neutralise_arrow(pa.array(cells, type=typ))
+        assert got.type == typ
+        assert got.to_pylist() == ["'=1+1", "a=b", None, "'-3", "'@x", "'\tt", "'\rr", "", "＝全角"]
+    clean = pa.array(["a", None], type=pa.string())
+    assert export.neutralise_arrow(clean) is clean

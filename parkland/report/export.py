@@ -20,6 +20,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from parkland.frames import arrow_text
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,6 +35,19 @@ def formula_start(arr: Any) -> Any:
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = arr.cast(pa.large_string())
     return pa.array(_formula_marks(arr), type=pa.bool_())
+
+
+def neutralise_arrow(arr: Any) -> Any:
+    """An Arrow text array with ``'`` put before each text that starts a formula (:func:`formula_start`);
+    the array itself when none does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    starts = formula_start(arr)
+    if not pc.any(starts).as_py():
+        return arr
+    return pc.if_else(starts, pc.binary_join_element_wise(pa.scalar("'", arr.type), arr, pa.scalar("", arr.type)),
+                      arr)
 
 
 def _starts_arrow(txt: pd.Series) -> np.ndarray | None:
@@ -163,7 +178,6 @@ def _neutral_csv_table(df: pd.DataFrame) -> Any:
     Arrow once (neutralised there: :func:`formula_start`, then ``'`` before the cells it marks) instead
     of once to test the cells and again to build the table. None when Arrow cannot take the frame."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     names = _csv_names(df)
     if len(set(names)) != len(names):  # Arrow refuses repeated names (pandas writes those)
@@ -177,10 +191,7 @@ def _neutral_csv_table(df: pd.DataFrame) -> Any:
             arr = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
             return _csv_table(neutralise_frame(df))  # text Arrow cannot take: the frame as it always went
-        starts = formula_start(arr)
-        if pc.any(starts).as_py():
-            arr = pc.if_else(starts, pc.binary_join_element_wise("'", arr, ""), arr)
-        texts[i] = arr
+        texts[i] = neutralise_arrow(arr)
     rest = [i for i in range(df.shape[1]) if i not in texts]
     if not texts:
         return _csv_table(neutralise_frame(df))
@@ -418,13 +429,13 @@ def _gpkg_text(s: pd.Series) -> Any:
     applied in Arrow (:func:`_formula_marks`, then ``'`` before the cells it marks). None when it is no
     such column or Arrow refuses its text (a lone surrogate: the plain path then writes the layer)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     arr = None
     if isinstance(s.dtype, pd.StringDtype):
-        chunked = getattr(s.array, "_pa_array", None)
-        if isinstance(chunked, pa.ChunkedArray) and chunked.type in (pa.string(), pa.large_string()):
-            arr = chunked.combine_chunks().cast(pa.string())
+        held = arrow_text(s)
+        if held is not None and held.type in (pa.string(), pa.large_string()):
+            held = held.combine_chunks() if isinstance(held, pa.ChunkedArray) else held
+            arr = held.cast(pa.string())
             values = None
         else:
             values = s.to_numpy(dtype=object, na_value=None)
@@ -442,10 +453,7 @@ def _gpkg_text(s: pd.Series) -> Any:
             arr = pa.array(values, type=pa.string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
             return None
-    starts = _formula_marks(arr)
-    if starts.any():
-        arr = pc.if_else(pa.array(starts), pc.binary_join_element_wise("'", arr, ""), arr)
-    return arr
+    return neutralise_arrow(arr)
 
 
 #: byte → it starts a formula (FORMULA_START are single ASCII characters)
