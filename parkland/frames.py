@@ -75,6 +75,11 @@ def text_column(values: np.ndarray) -> Any:
     return pd.array(arr, dtype=pd.StringDtype(storage="pyarrow", na_value=np.nan))
 
 
+def take(values: np.ndarray, at: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[at]`` with ``missing`` where ``at`` is −1 (a key :func:`positions` did not find)."""
+    return np.append(values, np.array([missing], dtype=values.dtype))[at]
+
+
 def positions(values: Any, keys: Any) -> np.ndarray:
     """For each of ``values``, the position in ``keys`` of the key equal to it, −1 when there is none or
     the value is missing (``keys``: distinct, none missing).

@@ -76,7 +76,7 @@ import pyarrow.compute as pc
 
 from parkland import recon
 from parkland.errors import PolicyError
-from parkland.frames import factorized, positions
+from parkland.frames import factorized, positions, take
 from parkland.indicators import ABSURD_PER_MU, absurd_values
 from parkland.io.values import to_text
 from parkland.recon import Loaded
@@ -420,21 +420,21 @@ def _parcel_industry(parcels: pd.DataFrame, fi: dict[str, pd.DataFrame] | None, 
         by_row = fi["by_row"]
         if "holder_firm_row" in parcels.columns:
             holder_at = by_row.index.get_indexer(pd.to_numeric(parcels["holder_firm_row"], errors="coerce"))
-        holder_code = _take(by_row["c"].to_numpy(object), holder_at, None)
-        holder_far = _take(by_row["far"].to_numpy("float64"), holder_at, np.nan)
+        holder_code = take(by_row["c"].to_numpy(object), holder_at, None)
+        holder_far = take(by_row["far"].to_numpy("float64"), holder_at, np.nan)
         if "holder_uscc" in parcels.columns and fi["by_uscc"] is not None:
             by_uscc = fi["by_uscc"]
             miss = pd.isna(holder_code)
             at = positions(parcels["holder_uscc"].astype(object), by_uscc.index)
-            holder_code = np.where(miss, _take(by_uscc["_c02"].to_numpy(object), at, None), holder_code)
-            holder_far = np.where(miss, _take(by_uscc["_far"].to_numpy("float64"), at, np.nan), holder_far)
+            holder_code = np.where(miss, take(by_uscc["_c02"].to_numpy(object), at, None), holder_code)
+            holder_far = np.where(miss, take(by_uscc["_far"].to_numpy("float64"), at, np.nan), holder_far)
         ok = ~pd.isna(holder_code)
         code[ok], far[ok], src[ok] = holder_code[ok], holder_far[ok], "holder"
         # strictest linked firm
         if pairs is not None and len(pairs) and "source_row" in parcels.columns:
             fr = fi["fr"]
             at = pd.Index(fr["firm_row"]).get_indexer(pairs["firm_row"])  # the inner join on firm_row
-            c = _take(fr["c"].to_numpy(object), at, None)
+            c = take(fr["c"].to_numpy(object), at, None)
             keep = (at >= 0) & ~pd.isna(c)
             prow, c = pairs["parcel_row"].to_numpy()[keep], c[keep]
             f = fr["far"].to_numpy("float64")[at[keep]]
@@ -444,7 +444,7 @@ def _parcel_industry(parcels: pd.DataFrame, fi: dict[str, pd.DataFrame] | None, 
             o = np.lexsort((ccode, np.where(np.isnan(f), np.inf, -f), prow))
             first = o[~pd.Index(prow[o]).duplicated()]
             best = pd.Index(prow[first]).get_indexer(pd.to_numeric(parcels["source_row"], errors="coerce"))
-            fc, ff = _take(c[first], best, None), _take(f[first], best, np.nan)
+            fc, ff = take(c[first], best, None), take(f[first], best, np.nan)
             use = pd.isna(code) & ~pd.isna(fc)
             code[use], far[use], src[use] = fc[use], ff[use], "firm"
     if "industry_code" in parcels.columns:
@@ -457,11 +457,6 @@ def _parcel_industry(parcels: pd.DataFrame, fi: dict[str, pd.DataFrame] | None, 
     return pd.DataFrame({"control_code_2002": pd.Series(code, index=idx, dtype=object),
                          "control_source": pd.Series(src, index=idx, dtype=object),
                          "far_min": pd.Series(far, index=idx, dtype="float64")}, index=idx)
-
-
-def _take(values: np.ndarray, at: np.ndarray, missing: Any) -> np.ndarray:
-    """``values[at]`` with ``missing`` where ``at`` is −1 (a key not found)."""
-    return np.append(values, np.array([missing], dtype=values.dtype))[at]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -820,7 +815,7 @@ def diagnose_parcels(parcels: pd.DataFrame, pairs: pd.DataFrame | None, ctx: Dia
     if "park" in out.columns and ctx.park_avg is not None:
         codes, parks = factorized(out["park"])  # each park looked up once (what Series.map does)
         at = ctx.park_avg.index.get_indexer(pd.Index(parks, dtype=object))
-        avg = _take(ctx.park_avg.to_numpy("float64"), at, np.nan)
+        avg = take(ctx.park_avg.to_numpy("float64"), at, np.nan)
         park_avg = pd.Series(np.append(avg, np.nan)[codes], index=idx)
     frac = float(t["park_tax_fraction"])
     reasons["LOW_TAX_PARK"] = has_firm & (tax_mu < frac * park_avg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from parkland.frames import arrow_text, factorized, first_positions, join_groups, positions, text_column
+from parkland.frames import arrow_text, factorized, first_positions, join_groups, positions, take, text_column
 
 
 def test_join_groups_in_order_distinct_and_blank_free() -> None:
@@ -152,3 +152,10 @@ def test_arrow_text_of_arrow_backed_columns_only() -> None:
     assert arrow_text(pd.Series(["a", None], dtype="string[pyarrow]")).to_pylist() == ["a", None]
     for s in (pd.Series(["a"], dtype=object), pd.Series(["a"], dtype="string[python]"), pd.Series([1.5])):
         assert arrow_text(s) is None
+
+
+def test_take_fills_the_missing_positions() -> None:
+    assert take(np.array(["a", "b"], dtype=object), np.array([1, -1, 0]), None).tolist() == ["b", None, "a"]
+    got = take(np.array([1.5, 2.5]), np.array([-1, 1]), np.nan)
+    assert np.isnan(got[0]) and got[1] == 2.5 and got.dtype == np.float64
+    assert take(np.array([], dtype=object), np.array([-1]), None).tolist() == [None]

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from parkland import recon
-from parkland.frames import object_series, objects, positions
+from parkland.frames import object_series, objects, positions, take
 from parkland.recon import Loaded
 from parkland.schema import INDICATORS, SUMMABLE
 from parkland.scoring.methods import TrackScore, score_track
@@ -705,7 +705,7 @@ def parcel_grades(parcels: pd.DataFrame, pairs: pd.DataFrame, firms: pd.DataFram
     def grade_of(rows: pd.Series | np.ndarray) -> np.ndarray:
         """What ``rows.map(fg)`` gives: the grade of the firm of each row, None when none."""
         at = fg_index.get_indexer(rows)
-        return np.append(fg, None)[at]
+        return take(fg, at, None)
 
     out = np.full(len(parcels), None, dtype=object)
     if len(pairs):
@@ -723,7 +723,7 @@ def parcel_grades(parcels: pd.DataFrame, pairs: pd.DataFrame, firms: pd.DataFram
         first = ~pd.Index(prow_o).duplicated()
         best = pd.Index(prow_o[first])
         at = best.get_indexer(parcels["source_row"])
-        out = np.append(pgrade[o][first], None)[at]
+        out = take(pgrade[o][first], at, None)
     if "holder_firm_row" in parcels.columns:
         hg = grade_of(parcels["holder_firm_row"])
         out = np.where(~pd.isna(hg), hg, out)
